@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Runs every test suite of the repository and ends with one plain line:
+#   N passed, N failed
+# (CI does not read mocha's or node:test's own summaries.)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export HARDHAT_DISABLE_TELEMETRY=true
+log=$(mktemp -d)
+trap 'rm -rf "$log"' EXIT
+
+passed=0
+failed=0
+status=0
+
+sum() { grep -Eo "$1" "$2" | grep -Eo '[0-9]+' | awk '{s+=$1} END {print s+0}'; }
+
+echo "== contracts (hardhat test: Solidity fuzz/invariant + mocha) =="
+hardhat test 2>&1 | tee "$log/contracts.txt"
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+p=$(sum '[0-9]+ passing' "$log/contracts.txt"); f=$(sum '[0-9]+ failing' "$log/contracts.txt")
+passed=$((passed + p)); failed=$((failed + f))
+
+if compgen -G "oracle-workers/test/*.test.ts" >/dev/null; then
+  echo "== off-chain parts (node:test) =="
+  node --test --test-reporter=spec oracle-workers/test/*.test.ts 2>&1 | tee "$log/offchain.txt"
+  [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+  p=$(sum 'ℹ pass [0-9]+' "$log/offchain.txt"); f=$(sum 'ℹ fail [0-9]+' "$log/offchain.txt")
+  passed=$((passed + p)); failed=$((failed + f))
+fi
+
+# A suite that crashed before reporting counts as a failure.
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
