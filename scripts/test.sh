@@ -20,9 +20,14 @@ hardhat test 2>&1 | tee "$log/contracts.txt"
 p=$(sum '[0-9]+ passing' "$log/contracts.txt"); f=$(sum '[0-9]+ failing' "$log/contracts.txt")
 passed=$((passed + p)); failed=$((failed + f))
 
-if compgen -G "oracle-workers/test/*.test.ts" >/dev/null; then
+# Off-chain parts keep their tests next to them: <part>/test/*.test.ts (node:test).
+offchain=()
+for part in node gateway oracle-workers indexer sdk; do
+  for f in "$part"/test/*.test.ts; do [ -e "$f" ] && offchain+=("$f"); done
+done
+if [ "${#offchain[@]}" -gt 0 ]; then
   echo "== off-chain parts (node:test) =="
-  node --test --test-reporter=spec oracle-workers/test/*.test.ts 2>&1 | tee "$log/offchain.txt"
+  node --test --test-reporter=spec "${offchain[@]}" 2>&1 | tee "$log/offchain.txt"
   [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
   p=$(sum 'ℹ pass [0-9]+' "$log/offchain.txt"); f=$(sum 'ℹ fail [0-9]+' "$log/offchain.txt")
   passed=$((passed + p)); failed=$((failed + f))
