@@ -6,7 +6,7 @@
  *     "epochs": [ { "accounts": [ { "account": "0x..", "base": "123", "bond": "456",
  *                                    "registered": true, "suspended": false } ] } ] }
  */
-import { getAddress, isAddress } from "viem";
+import { checksumAddress, hasValidChecksum, isAddressShaped } from "../address.ts";
 import { InputError, readArray, readBoolean, readObject, readWei, rejectUnknownKeys } from "../input.ts";
 import type { RewardParams } from "../rewards/params.ts";
 import { DEFAULT_REWARD_PARAMS, parseRewardParams } from "../rewards/params.ts";
@@ -35,11 +35,11 @@ function required(object: Readonly<Record<string, unknown>>, key: string, field:
 
 /** An address in any letter case; mixed case must carry a valid EIP-55 checksum. */
 export function readAddress(value: unknown, field: string): string {
-  if (typeof value !== "string" || !/^0x[0-9a-fA-F]{40}$/.test(value)) {
+  if (!isAddressShaped(value)) {
     throw new ScenarioError(field, `malformed address (want 0x and 40 hex digits), got ${JSON.stringify(value)}`);
   }
-  if (!isAddress(value, { strict: true })) throw new ScenarioError(field, `bad EIP-55 checksum in ${value}`);
-  return getAddress(value);
+  if (!hasValidChecksum(value)) throw new ScenarioError(field, `bad EIP-55 checksum in ${value}`);
+  return checksumAddress(value);
 }
 
 function readAccountInput(value: unknown, field: string): AccountEpochInput {
