@@ -12,6 +12,7 @@ import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {Checkpoints} from "@openzeppelin/contracts/utils/structs/Checkpoints.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {RecentVotes} from "../governance/RecentVotes.sol";
 import {IERC4626} from "@openzeppelin/contracts/interfaces/IERC4626.sol";
 import {IStakedPod} from "../interfaces/IStakedPod.sol";
 import {IBondManager} from "../interfaces/IBondManager.sol";
@@ -24,7 +25,7 @@ import {IProtocolParams} from "../interfaces/IProtocolParams.sol";
 /// Votes are counted in shares and converted to POD with the recorded rate ({rateAt}); the
 /// vault keeps no total-votes checkpoints (quorum counts POD's supply, which includes the POD
 /// held here), so a deposit by an undelegated account writes no checkpoint.
-contract StakedPod is ERC4626, ERC20Permit, Votes, Ownable, IStakedPod {
+contract StakedPod is ERC4626, ERC20Permit, RecentVotes, Ownable, IStakedPod {
     using Checkpoints for Checkpoints.Trace208;
     using SafeCast for uint256;
 
@@ -35,7 +36,11 @@ contract StakedPod is ERC4626, ERC20Permit, Votes, Ownable, IStakedPod {
     address public bondManager;
 
     mapping(address account => Cooldown) private _cooldowns;
+    /// @dev Every recorded rate, for lookups before the latest record.
     Checkpoints.Trace208 private _rates;
+    /// @dev The latest record in one slot: most lookups (votes at a recent snapshot, bonds at
+    /// the last epoch close) are at or after it and cost a single read.
+    Checkpoints.Checkpoint208 private _latestRate;
 
     constructor(IERC20 pod, IProtocolParams params_, address initialOwner)
         ERC20("Staked POD", "sPOD")
@@ -44,7 +49,7 @@ contract StakedPod is ERC4626, ERC20Permit, Votes, Ownable, IStakedPod {
         Ownable(initialOwner)
     {
         params = params_;
-        _rates.push(clock(), _currentRate().toUint208());
+        _recordRate(clock(), _currentRate());
     }
 
     modifier onlyBondManager() {
@@ -159,6 +164,8 @@ contract StakedPod is ERC4626, ERC20Permit, Votes, Ownable, IStakedPod {
     function rateAt(uint256 timepoint) public view returns (uint256) {
         uint48 now_ = clock();
         if (timepoint > now_) revert FutureLookup(timepoint, now_);
+        Checkpoints.Checkpoint208 memory latest = _latestRate;
+        if (timepoint >= latest._key) return latest._value;
         uint256 rate = _rates.upperLookupRecent(timepoint.toUint48());
         // Before the first record (deployment) the vault was empty: the virtual rate.
         return rate == 0 ? RATE_SCALE / 10 ** DECIMALS_OFFSET : rate;
@@ -166,7 +173,8 @@ contract StakedPod is ERC4626, ERC20Permit, Votes, Ownable, IStakedPod {
 
     /// @inheritdoc IStakedPod
     function getPastVotesInAssets(address account, uint256 timepoint) external view returns (uint256) {
-        return Math.mulDiv(getPastVotes(account, timepoint), rateAt(timepoint), RATE_SCALE);
+        uint256 shares = getPastVotes(account, timepoint);
+        return shares == 0 ? 0 : Math.mulDiv(shares, rateAt(timepoint), RATE_SCALE);
     }
 
     /// @dev Mirrors ERC-4626's virtual-share conversion: (assets + 1) / (supply + 10^offset).
@@ -176,10 +184,15 @@ contract StakedPod is ERC4626, ERC20Permit, Votes, Ownable, IStakedPod {
 
     function _checkpointRateIfChanged() private {
         uint256 rate = _currentRate();
-        if (rate == _rates.latest()) return;
-        uint48 now_ = clock();
-        _rates.push(now_, rate.toUint208());
-        emit ExchangeRateCheckpointed(now_, rate);
+        if (rate == _latestRate._value) return;
+        _recordRate(clock(), rate);
+    }
+
+    function _recordRate(uint48 timepoint, uint256 rate) private {
+        uint208 value = rate.toUint208();
+        _rates.push(timepoint, value);
+        _latestRate = Checkpoints.Checkpoint208(timepoint, value);
+        emit ExchangeRateCheckpointed(timepoint, rate);
     }
 
     // ---------------------------------------------------------------- bond hooks
@@ -224,7 +237,10 @@ contract StakedPod is ERC4626, ERC20Permit, Votes, Ownable, IStakedPod {
 
     function _update(address from, address to, uint256 value) internal override {
         super._update(from, to, value);
-        _moveDelegateVotes(delegates(from), delegates(to), value);
+        // Mints and burns skip the zero address's delegate lookup (it never delegates).
+        address fromDelegate = from == address(0) ? address(0) : delegates(from);
+        address toDelegate = to == address(0) ? address(0) : delegates(to);
+        _moveDelegateVotes(fromDelegate, toDelegate, value);
         if (from != address(0)) _capCooldown(from);
     }
 
