@@ -95,8 +95,12 @@ export function buildGpt2(input: Gpt2BuildInput): Gpt2BuildOutput {
   }
 
   const lnF = g.op1("LayerNormalization", [hidden, constant("transformer.ln_f.weight", [D], 1), constant("transformer.ln_f.bias", [D], 0)], { axis: -1, epsilon: 1e-5 });
-  // Tied LM head: logits = h · wteᵀ (the runtime folds the transpose once at load).
-  g.named("MatMul", [lnF, g.op1("Transpose", [wte], { perm: [1, 0] })], ["logits"]);
+  // Tied LM head: logits = h · wteᵀ as a Gemm with transB, so no transposed copy is made.
+  const rowsShape = g.op1("Shape", [lnF]);
+  const flat = g.op1("Reshape", [lnF, g.constInt64([-1, D])]);
+  const flatLogits = g.op1("Gemm", [flat, wte], { transB: 1 });
+  const logitsShape = g.op1("Concat", [g.op1("Slice", [rowsShape, g.constInt64([0]), g.constInt64([2])]), g.constInt64([V])], { axis: 0 });
+  g.named("Reshape", [flatLogits, logitsShape], ["logits"]);
 
   const inputs: ValueInfo[] = [
     { name: "input_ids", elemType: "int64", shape: ["batch_size", "sequence_length"] },
