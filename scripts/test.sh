@@ -33,6 +33,12 @@ if [ "${#offchain[@]}" -gt 0 ]; then
   passed=$((passed + p)); failed=$((failed + f))
 fi
 
+echo "== typecheck (tsc, strict) =="
+if ! tsc --noEmit -p .; then
+  echo "typecheck failed"
+  failed=$((failed + 1))
+fi
+
 # A suite that crashed before reporting counts as a failure.
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
 echo "$passed passed, $failed failed"
