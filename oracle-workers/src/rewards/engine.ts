@@ -10,9 +10,33 @@ import { initialAccountState } from "./state.ts";
 
 const PPM_N = BigInt(PPM);
 
+/** The parameters the bigint steps use, converted once per parameter set. */
+type BigintConstants = {
+  readonly epochsPerWeek: bigint;
+  readonly boostCapRho: bigint;
+  readonly lambdaUp: bigint;
+  readonly lambdaDown: bigint;
+};
+const bigintConstantsCache = new WeakMap<RewardParams, BigintConstants>();
+
+function bigintConstants(params: RewardParams): BigintConstants {
+  let constants = bigintConstantsCache.get(params);
+  if (constants === undefined) {
+    constants = {
+      epochsPerWeek: BigInt(epochsPerWeek(params)),
+      boostCapRho: BigInt(params.boostCapRhoPpm),
+      lambdaUp: BigInt(params.lambdaUpPpm),
+      lambdaDown: BigInt(params.lambdaDownPpm),
+    };
+    bigintConstantsCache.set(params, constants);
+  }
+  return constants;
+}
+
 /** Step 1: the reward for the epoch, paid with the snapshot frozen at the previous close. */
 export function payEpoch(state: AccountState, base: bigint, params: RewardParams): bigint {
-  const boostableMax = (state.D * BigInt(params.boostCapRhoPpm)) / (PPM_N * BigInt(epochsPerWeek(params)));
+  const { boostCapRho, epochsPerWeek: nWeek } = bigintConstants(params);
+  const boostableMax = (state.D * boostCapRho) / (PPM_N * nWeek);
   const boostable = base < boostableMax ? base : boostableMax;
   return base + (boostable * BigInt(state.multiplierPpm - PPM)) / PPM_N;
 }
@@ -27,12 +51,13 @@ export function pushRecent(recent: readonly bigint[], base: bigint, window: numb
 export function observedWeeklyEarnings(recent: readonly bigint[], params: RewardParams): bigint {
   let sum = 0n;
   for (const base of recent) sum += base;
-  return (sum * BigInt(epochsPerWeek(params))) / BigInt(recent.length);
+  return (sum * bigintConstants(params).epochsPerWeek) / BigInt(recent.length);
 }
 
 /** Step 4: asymmetric smoothing, fast up and slow down. */
 export function smoothEarnings(E: bigint, observed: bigint, params: RewardParams): bigint {
-  const lam = BigInt(observed >= E ? params.lambdaUpPpm : params.lambdaDownPpm);
+  const { lambdaUp, lambdaDown } = bigintConstants(params);
+  const lam = observed >= E ? lambdaUp : lambdaDown;
   return (E * (PPM_N - lam) + observed * lam) / PPM_N;
 }
 
@@ -178,7 +203,9 @@ type PartialClose = {
   readonly registered: boolean;
   readonly suspended: boolean;
   readonly reward: bigint;
-  readonly history: Pick<AccountState, "lifetime" | "closedEpochs" | "recent">;
+  readonly lifetime: bigint;
+  readonly closedEpochs: number;
+  readonly recent: readonly bigint[];
   readonly E: bigint;
   readonly boostEligible: boolean;
   readonly D: bigint;
@@ -202,13 +229,11 @@ function closeAccountSteps1to9(
   const suspended = input?.suspended ?? previous.lastSuspended;
 
   const reward = payEpoch(previous, base, params);
-  const history = {
-    lifetime: previous.lifetime + base,
-    closedEpochs: previous.closedEpochs + 1,
-    recent: pushRecent(previous.recent, base, params.obsWindowEpochs),
-  };
-  const E = smoothEarnings(previous.E, observedWeeklyEarnings(history.recent, params), params);
-  const boostEligible = isBoostEligible(registered, suspended, history.closedEpochs, history.lifetime, params);
+  const lifetime = previous.lifetime + base;
+  const closedEpochs = previous.closedEpochs + 1;
+  const recent = pushRecent(previous.recent, base, params.obsWindowEpochs);
+  const E = smoothEarnings(previous.E, observedWeeklyEarnings(recent, params), params);
+  const boostEligible = isBoostEligible(registered, suspended, closedEpochs, lifetime, params);
   const D = earningsDenominator(E, params);
   const w = weeksBonded(bond, D);
   const validator = isValidator(previous.validator, boostEligible, bond, w, params);
@@ -216,7 +241,7 @@ function closeAccountSteps1to9(
   const dw = excessWeeks(w, params);
   const inSet = inCompetitiveSet(boostEligible, dw, E, params);
   return {
-    account, previous, base, bond, registered, suspended, reward, history,
+    account, previous, base, bond, registered, suspended, reward, lifetime, closedEpochs, recent,
     E, boostEligible, D, w, validator, baseBoostPpm, dw, inSet,
   };
 }
@@ -260,7 +285,9 @@ export function closeEpoch(
     const cumulativeReward = p.previous.cumulativeReward + p.reward;
     nextStates.set(p.account, {
       E: p.E,
-      ...p.history,
+      lifetime: p.lifetime,
+      closedEpochs: p.closedEpochs,
+      recent: p.recent,
       validator: p.validator,
       multiplierPpm,
       D: p.D,
