@@ -10,7 +10,7 @@
  * The same tree comes out of merkletreejs with `{ complete: true, sortPairs: true }` over the
  * heap's leaf row read left to right (see `heapLeafOrder`); the tests check all three agree.
  */
-import type { Address, Hex } from "viem";
+import type { Hex } from "viem";
 import { keccak256Words } from "./keccak.ts";
 import { hashLeafPreimage, hexToWords, wordsToHex, writeLeafPreimage, cumulativeLeafHash } from "./leaf.ts";
 
@@ -175,7 +175,7 @@ export class CumulativeRewardTree {
 /** Whether `proof` proves `(account, cumulativeReward)` under `root` (sorted-pair hashing). */
 export function verifyCumulativeProof(
   root: Hex,
-  account: Address | string,
+  account: string,
   cumulativeReward: bigint,
   proof: readonly Hex[],
 ): boolean {
