@@ -10,7 +10,7 @@ import type { Hex } from "viem";
 import { keccak256Words, keccakPermute } from "../src/merkle/keccak.ts";
 import { LEAF_ENCODING, LeafEncodingError, cumulativeLeafHash, writeLeafPreimage } from "../src/merkle/leaf.ts";
 import type { CumulativeLeaf } from "../src/merkle/tree.ts";
-import { CumulativeRewardTree, EMPTY_ROOT, verifyCumulativeProof } from "../src/merkle/tree.ts";
+import { CumulativeRewardTree, EMPTY_ROOT, sortByHash, verifyCumulativeProof } from "../src/merkle/tree.ts";
 
 const MAX_UINT256 = (1n << 256n) - 1n;
 
@@ -139,6 +139,22 @@ describe("CumulativeRewardTree matches @openzeppelin/merkle-tree", () => {
       assert.equal(tree.root, oz.root);
       assert.deepEqual(tree.proofAt(6), oz.getProof(6));
     }
+  });
+});
+
+describe("sortByHash", () => {
+  test("the packed sort and the comparator fallback give the same bytewise order", () => {
+    const random = seeded(21);
+    const count = 3000;
+    const hashes = new Uint32Array(randomBytes(random, count * 32).buffer);
+    // force first-word ties: every third hash copies the first word of its predecessor
+    for (let i = 3; i < count; i += 3) hashes[i * 8] = hashes[(i - 1) * 8]!;
+    const packed = sortByHash(hashes, count);
+    const fallback = sortByHash(hashes, count, 0);
+    assert.deepEqual(packed, fallback);
+    const asHex = (i: number) => Buffer.from(hashes.buffer, i * 32, 32).toString("hex");
+    const sorted = Array.from(packed, asHex);
+    assert.deepEqual(sorted, [...sorted].sort());
   });
 });
 

@@ -36,12 +36,16 @@ function compareHashes(a: Uint32Array, aOffset: number, b: Uint32Array, bOffset:
   return 0;
 }
 
-/** Leaf indices in ascending bytewise order of their hashes (8 words each). */
-function sortByHash(hashes: Uint32Array, count: number): Uint32Array {
+const INDEX_BITS = 2 ** 21;
+
+/**
+ * Leaf indices in ascending bytewise order of their hashes (8 words each). Exported for tests;
+ * `packedUpTo` only exists so they can reach the fallback without 2M leaves.
+ */
+export function sortByHash(hashes: Uint32Array, count: number, packedUpTo = INDEX_BITS): Uint32Array {
   const order = new Uint32Array(count);
   const byFullHash = (i: number, j: number) => compareHashes(hashes, i * WORDS, hashes, j * WORDS);
-  const INDEX_BITS = 2 ** 21;
-  if (count > INDEX_BITS) {
+  if (count > packedUpTo) {
     // Too many leaves to pack into a double's 53 bits next to a 32-bit prefix: plain comparator sort.
     const indices = Array.from({ length: count }, (_, i) => i).sort(byFullHash);
     order.set(indices);
