@@ -31,6 +31,7 @@ export class NodeService {
   private readonly served = new Map<string, Served>();
   private draining = false;
   private inFlight = 0;
+  private readonly running = new Set<Promise<void>>();
   readonly startedAt = Date.now();
 
   constructor(account: LocalAccount, models: readonly LoadedModel[], config: ServiceConfig) {
@@ -118,7 +119,16 @@ export class NodeService {
   }
 
   /** Generates a prepared job and signs its receipt. */
-  async execute(job: PreparedJob, options: RunOptions = {}): Promise<RunOutput> {
+  execute(job: PreparedJob, options: RunOptions = {}): Promise<RunOutput> {
+    const running = this.generateAndSign(job, options);
+    // drain() waits for these, receipt signing included.
+    const settled = running.then(() => undefined, () => undefined);
+    this.running.add(settled);
+    void settled.then(() => this.running.delete(settled));
+    return running;
+  }
+
+  private async generateAndSign(job: PreparedJob, options: RunOptions): Promise<RunOutput> {
     const { served, requestId, promptIds, params } = job;
     const { seed } = params;
     const { engine } = served;
@@ -178,5 +188,6 @@ export class NodeService {
   async drain(): Promise<void> {
     this.draining = true;
     await Promise.all([...this.served.values()].map(({ engine }) => engine.drain()));
+    await Promise.all([...this.running]);
   }
 }

@@ -31,6 +31,8 @@ export class GatewayClient {
   private readonly config: GatewayClientConfig;
   private socket: WebSocket | undefined;
   private readonly jobs = new Map<string, AbortController>();
+  /** Job handlers still running (their result may not be sent yet). */
+  private readonly handlers = new Set<Promise<void>>();
   private statusTimer: NodeJS.Timeout | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private attempts = 0;
@@ -122,8 +124,12 @@ export class GatewayClient {
         clearInterval(this.statusTimer);
         this.statusTimer = setInterval(() => this.sendStatus(), message.statusIntervalMs ?? this.config.statusIntervalMs);
         return;
-      case "job":
-        return this.runJob(message.jobId, message.request);
+      case "job": {
+        const handler = this.runJob(message.jobId, message.request);
+        this.handlers.add(handler);
+        await handler.finally(() => this.handlers.delete(handler));
+        return;
+      }
       case "cancel":
         this.jobs.get(message.jobId)?.abort();
         return;
@@ -187,6 +193,7 @@ export class GatewayClient {
     if (wasReady) this.send({ type: "leaving", reason, inFlight: this.jobs.size });
     log("info", "leaving the pool; finishing jobs in flight", { inFlight: this.jobs.size });
     await this.service.drain();
+    await Promise.all([...this.handlers]);
     clearInterval(this.statusTimer);
     this.send({ type: "bye" });
     const socket = this.socket;
