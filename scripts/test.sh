@@ -13,11 +13,16 @@ failed=0
 status=0
 
 sum() { grep -Eo "$1" "$2" | grep -Eo '[0-9]+' | awk '{s+=$1} END {print s+0}'; }
+# Hardhat ends with one unindented line per outcome over all its runners:
+#   "75 passing (11 solidity, 64 mocha)"; the runners' own lines are indented.
+hardhat_total() {
+  sed 's/\x1b\[[0-9;]*m//g' "$2" | grep -E "^[0-9]+ $1" | tail -1 | grep -Eo '^[0-9]+' || echo 0
+}
 
 echo "== contracts (hardhat test: Solidity fuzz/invariant + mocha) =="
 hardhat test 2>&1 | tee "$log/contracts.txt"
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
-p=$(sum '[0-9]+ passing' "$log/contracts.txt"); f=$(sum '[0-9]+ failing' "$log/contracts.txt")
+p=$(hardhat_total passing "$log/contracts.txt"); f=$(hardhat_total failing "$log/contracts.txt")
 passed=$((passed + p)); failed=$((failed + f))
 
 # Off-chain parts keep their tests next to them: <part>/test/*.test.ts (node:test).
