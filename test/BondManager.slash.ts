@@ -20,7 +20,7 @@ async function bonded(bondedShares: bigint) {
   const timelock = await actAsTimelock(connection, core);
   return {
     ...core,
-    timelock,
+    tl: timelock,
     a: getAddress(core.alice.account.address),
     b: getAddress(core.bob.account.address),
     c: getAddress(core.carol.account.address),
@@ -32,7 +32,7 @@ async function bonded(bondedShares: bigint) {
 describe("BondManager slashing and votes", () => {
   describe("slash", () => {
     it("requires SLASHER_ROLE (AccessControlUnauthorizedAccount), which the timelock can grant", async () => {
-      const { bondManager, alice, deployer, carol, timelock, a, c, d } = await bonded(400n * S);
+      const { bondManager, alice, deployer, carol, tl, a, c, d } = await bonded(400n * S);
       const slasher = await bondManager.read.SLASHER_ROLE();
       assert.equal(slasher, role("SLASHER_ROLE"));
       for (const caller of [alice, deployer, carol]) {
@@ -43,7 +43,7 @@ describe("BondManager slashing and votes", () => {
           [getAddress(caller.account.address), slasher],
         );
       }
-      await bondManager.write.grantRole([slasher, c], { account: timelock });
+      await bondManager.write.grantRole([slasher, c], { account: tl });
       await viem.assertions.emitWithArgs(
         bondManager.write.slash([a, S, d, REASON], { account: carol.account }),
         bondManager,
@@ -53,15 +53,15 @@ describe("BondManager slashing and votes", () => {
     });
 
     it("rejects zero shares, a zero recipient, and an account with nothing bonded", async () => {
-      const { bondManager, timelock, a, b, d } = await bonded(400n * S);
-      await viem.assertions.revertWithCustomError(bondManager.write.slash([a, 0n, d, REASON], { account: timelock }), bondManager, "ZeroShares");
+      const { bondManager, tl, a, b, d } = await bonded(400n * S);
+      await viem.assertions.revertWithCustomError(bondManager.write.slash([a, 0n, d, REASON], { account: tl }), bondManager, "ZeroShares");
       await viem.assertions.revertWithCustomError(
-        bondManager.write.slash([a, S, zeroAddress, REASON], { account: timelock }),
+        bondManager.write.slash([a, S, zeroAddress, REASON], { account: tl }),
         bondManager,
         "ZeroAccount",
       );
       await viem.assertions.revertWithCustomErrorWithArgs(
-        bondManager.write.slash([b, S, d, REASON], { account: timelock }),
+        bondManager.write.slash([b, S, d, REASON], { account: tl }),
         bondManager,
         "NothingToSlash",
         [b],
@@ -70,14 +70,14 @@ describe("BondManager slashing and votes", () => {
 
     it("takes the active bond first, then the pending unbond, and sends the shares to the recipient", async () => {
       const core = await bonded(STAKE);
-      const { bondManager, stakedPod, alice, timelock, a, d, bm } = core;
+      const { bondManager, stakedPod, alice, tl, a, d, bm } = core;
       await bondManager.write.requestUnbond([300n * S], { account: alice.account });
       const [, unlocksAt] = await bondManager.read.pendingUnbond([a]);
 
       const slash = async (shares: bigint, fromActive: bigint, fromPending: bigint) => {
-        const { result } = await bondManager.simulate.slash([a, shares, d, REASON], { account: timelock });
+        const { result } = await bondManager.simulate.slash([a, shares, d, REASON], { account: tl });
         assert.equal(result, fromActive + fromPending, "slash returns what it took");
-        const tx = bondManager.write.slash([a, shares, d, REASON], { account: timelock });
+        const tx = bondManager.write.slash([a, shares, d, REASON], { account: tl });
         await viem.assertions.emitWithArgs(tx, bondManager, "Slashed", [a, d, fromActive, fromPending, REASON]);
         await viem.assertions.emitWithArgs(tx, stakedPod, "Transfer", [bm, d, fromActive + fromPending]);
       };
@@ -98,7 +98,7 @@ describe("BondManager slashing and votes", () => {
       assert.equal(await stakedPod.read.balanceOf([bm]), 0n);
       assert.equal(await stakedPod.read.balanceOf([d]), STAKE);
       await viem.assertions.revertWithCustomErrorWithArgs(
-        bondManager.write.slash([a, S, d, REASON], { account: timelock }),
+        bondManager.write.slash([a, S, d, REASON], { account: tl }),
         bondManager,
         "NothingToSlash",
         [a],
@@ -112,7 +112,7 @@ describe("BondManager slashing and votes", () => {
     });
 
     it("a pending unbond stays slashable at unlocksAt - 1, at unlocksAt and later, until withdrawn", async () => {
-      const { bondManager, alice, timelock, a, d } = await bonded(400n * S);
+      const { bondManager, alice, tl, a, d } = await bonded(400n * S);
       const t = (await now(connection)) + 100n;
       await nextAt(connection, t);
       await bondManager.write.requestUnbond([400n * S], { account: alice.account });
@@ -121,7 +121,7 @@ describe("BondManager slashing and votes", () => {
       const start = await connection.networkHelpers.takeSnapshot();
       await nextAt(connection, unlocksAt - 1n);
       await viem.assertions.emitWithArgs(
-        bondManager.write.slash([a, 100n * S, d, REASON], { account: timelock }),
+        bondManager.write.slash([a, 100n * S, d, REASON], { account: tl }),
         bondManager,
         "Slashed",
         [a, d, 0n, 100n * S, REASON],
@@ -132,7 +132,7 @@ describe("BondManager slashing and votes", () => {
         300n * S,
       ]);
       await viem.assertions.revertWithCustomErrorWithArgs(
-        bondManager.write.slash([a, S, d, REASON], { account: timelock }),
+        bondManager.write.slash([a, S, d, REASON], { account: tl }),
         bondManager,
         "NothingToSlash",
         [a],
@@ -142,7 +142,7 @@ describe("BondManager slashing and votes", () => {
         await start.restore();
         await nextAt(connection, ts);
         await viem.assertions.emitWithArgs(
-          bondManager.write.slash([a, 100n * S, d, REASON], { account: timelock }),
+          bondManager.write.slash([a, 100n * S, d, REASON], { account: tl }),
           bondManager,
           "Slashed",
           [a, d, 0n, 100n * S, REASON],
@@ -195,12 +195,12 @@ describe("BondManager slashing and votes", () => {
     });
 
     it("a slash moves votes from the account's delegate to the recipient's delegate", async () => {
-      const { bondManager, stakedPod, alice, dave, timelock, a, c, d } = await bonded(600n * S);
+      const { bondManager, stakedPod, alice, dave, tl, a, c, d } = await bonded(600n * S);
       await stakedPod.write.delegate([a], { account: alice.account });
       await stakedPod.write.delegate([c], { account: dave.account });
       await bondManager.write.requestUnbond([100n * S], { account: alice.account });
 
-      const slashed = bondManager.write.slash([a, 550n * S, d, REASON], { account: timelock });
+      const slashed = bondManager.write.slash([a, 550n * S, d, REASON], { account: tl });
       await viem.assertions.emitWithArgs(slashed, stakedPod, "DelegateVotesChanged", [a, STAKE, STAKE - 550n * S]);
       await viem.assertions.emitWithArgs(slashed, stakedPod, "DelegateVotesChanged", [c, 0n, 550n * S]);
       await viem.assertions.emitWithArgs(slashed, bondManager, "Slashed", [a, d, 500n * S, 50n * S, REASON]);
@@ -212,8 +212,8 @@ describe("BondManager slashing and votes", () => {
 
     it("bondFor moves votes from the payer's delegate to the account's delegate", async () => {
       const core = await bonded(0n);
-      const { bondManager, stakedPod, bob, carol, timelock, b, c } = core;
-      await bondManager.write.grantRole([role("BOND_FOR_ROLE"), c], { account: timelock });
+      const { bondManager, stakedPod, bob, carol, tl, b, c } = core;
+      await bondManager.write.grantRole([role("BOND_FOR_ROLE"), c], { account: tl });
       await stake(core, carol, 500n * POD);
       await stakedPod.write.delegate([c], { account: carol.account });
       await stakedPod.write.delegate([b], { account: bob.account });
