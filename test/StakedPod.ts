@@ -282,6 +282,30 @@ describe("StakedPod", () => {
       );
     });
 
+    it("staking right after POD reached the vault unrecorded does not cost the holder governance votes", async () => {
+      // Issue 2: "staking or bonding never costs a holder a vote". The governor values sPOD votes at
+      // the recorded rate (rateAt), but a deposit buys shares at the live rate and does not record it.
+      const core = await setup();
+      const { stakedPod, podToken, governor, alice, bob, carol } = core;
+      const a = getAddress(alice.account.address);
+      await stake(core, bob, 1000n * POD);
+      await podToken.write.transfer([stakedPod.address, 100n * POD], { account: carol.account }); // yield, not yet recorded
+      await podToken.write.delegate([a], { account: alice.account });
+      await stakedPod.write.delegate([a], { account: alice.account });
+      const before = await now(connection);
+      await mineAt(connection, before + 1n);
+      const votesBefore = await governor.read.getVotes([a, before]);
+      assert.equal(votesBefore, 1_000_000n * POD);
+
+      const deposit = 1100n * POD;
+      await stake(core, alice, deposit);
+      const after = await now(connection);
+      await mineAt(connection, after + 1n);
+      const votesAfter = await governor.read.getVotes([a, after]);
+      const lost = votesBefore - votesAfter;
+      assert.ok(lost * 1_000_000_000n <= deposit, `staking ${deposit} wei of POD cost ${lost} wei of votes`);
+    });
+
     it("does not track total votes: getPastTotalSupply reverts TotalVotesNotTracked", async () => {
       const { stakedPod } = await setup();
       await viem.assertions.revertWithCustomError(stakedPod.read.getPastTotalSupply([0n]), stakedPod, "TotalVotesNotTracked");
