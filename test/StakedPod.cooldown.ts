@@ -185,12 +185,12 @@ describe("StakedPod cooldown", () => {
       }
     });
 
-    it("withdraw inside the window burns previewWithdraw shares and pays the receiver", async () => {
+    it("withdraw at closesAt - 1 burns previewWithdraw shares and pays the receiver", async () => {
       const core = await cooling();
-      const { stakedPod, podToken, alice, a, b, opensAt } = core;
-      await mineAt(connection, opensAt + DAY);
+      const { stakedPod, podToken, alice, a, b, closesAt } = core;
       const bobBefore = await podToken.read.balanceOf([b]);
       assert.equal(await stakedPod.read.previewWithdraw([100n * POD]), 100n * SHARES_PER_POD);
+      await nextAt(connection, closesAt - 1n);
       const withdrawn = stakedPod.write.withdraw([100n * POD, b, a], { account: alice.account });
       await viem.assertions.emitWithArgs(withdrawn, stakedPod, "Withdraw", [a, b, a, 100n * POD, 100n * SHARES_PER_POD]);
       await viem.assertions.emitWithArgs(withdrawn, stakedPod, "CooldownReduced", [a, 300n * SHARES_PER_POD]);
