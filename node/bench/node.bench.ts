@@ -68,10 +68,6 @@ async function bareLoop(session: ort.InferenceSession, n: number): Promise<numbe
 }
 
 const bareSession = await ort.InferenceSession.create(path.join(folder, "model.onnx"), { executionProviders: ["cpu"], graphOptimizationLevel: "all", ...(threads === undefined ? {} : { intraOpNumThreads: threads }) });
-await bareLoop(bareSession, 4);
-const bare = Math.max(await bareLoop(bareSession, tokens), await bareLoop(bareSession, tokens));
-await bareSession.release();
-
 const model = await loadModel(folder, { provider: "cpu", intraOpThreads: threads });
 const service = new NodeService(privateKeyToAccount(generatePrivateKey()), [model], { maxBatch: 16, maxPrefillTokens: 4096, chainId: 31337 });
 async function nodeAt(concurrency: number): Promise<{ tokensPerSecond: number; steps: number }> {
@@ -83,10 +79,23 @@ async function nodeAt(concurrency: number): Promise<{ tokensPerSecond: number; s
   const produced = outs.reduce((n, o) => n + o.result.usage.completionTokens, 0);
   return { tokensPerSecond: produced / ((performance.now() - t0) / 1000), steps: model.decoder.counters.decodeSteps - before };
 }
+
+// Shared machines are noisy: alternate bare and node runs and keep each one's best.
+await bareLoop(bareSession, 4);
 await nodeAt(1);
-const c1 = Math.max((await nodeAt(1)).tokensPerSecond, (await nodeAt(1)).tokensPerSecond);
-const c8 = await nodeAt(8);
-const c16 = await nodeAt(16);
+let bare = 0;
+let c1 = 0;
+for (let round = 0; round < 3; round++) {
+  bare = Math.max(bare, await bareLoop(bareSession, tokens));
+  c1 = Math.max(c1, (await nodeAt(1)).tokensPerSecond);
+}
+await bareSession.release();
+const best = async (concurrency: number) => {
+  const [a, b] = [await nodeAt(concurrency), await nodeAt(concurrency)];
+  return a.tokensPerSecond >= b.tokensPerSecond ? a : b;
+};
+const c8 = await best(8);
+const c16 = await best(16);
 
 const row = (name: string, tps: number, note = "") => console.log(`${name.padEnd(30)} ${tps.toFixed(1).padStart(8)} tok/s ${note}`);
 row("bare onnxruntime loop (c=1)", bare);
