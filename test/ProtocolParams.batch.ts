@@ -1,0 +1,155 @@
+import assert from "node:assert/strict";
+import { network } from "hardhat";
+import { stringToHex } from "viem";
+import { deployCore, paramName } from "./helpers/fixture.ts";
+import { actAsTimelock } from "./helpers/unit.ts";
+
+const connection = await network.create();
+const coreFixture = () => deployCore(connection);
+const { viem } = connection;
+
+const E18 = 10n ** 18n;
+
+const MODEL = stringToHex("gpt2-pod-small", { size: 32 });
+const emptyModel = {
+  enabled: false,
+  workWeightPpm: 0,
+  minTokensPerSecond: 0,
+  maxTokensPerSecond: 0,
+  inputPricePerMTok: 0n,
+  outputPricePerMTok: 0n,
+};
+const model = {
+  enabled: true,
+  workWeightPpm: 1_000_000,
+  minTokensPerSecond: 5,
+  maxTokensPerSecond: 500,
+  inputPricePerMTok: 2n * E18,
+  outputPricePerMTok: 6n * E18,
+};
+
+async function setup() {
+  const core = await connection.networkHelpers.loadFixture(coreFixture);
+  const timelock = await actAsTimelock(connection, core);
+  return { ...core, timelock: timelock, params: core.protocolParams };
+}
+
+describe("ProtocolParams batches and models", () => {
+  describe("setParameters", () => {
+    it("moves both smoothing gains at once where one at a time would break their order", async () => {
+      const { params, timelock, publicClient } = await setup();
+      const up = paramName("lambdaUpPpm");
+      const down = paramName("lambdaDownPpm");
+      // (500k, 100k) -> (50k, 20k): lowering lambdaUp alone first would put it below lambdaDown.
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        params.write.setParameter([up, 50_000n], { account: timelock }),
+        params,
+        "ParameterOrderViolated",
+        [down, 100_000n, up, 50_000n, true],
+      );
+      const batch = params.write.setParameters([[up, down], [50_000n, 20_000n]], { account: timelock });
+      await viem.assertions.emitWithArgs(batch, params, "ParameterChanged", [up, 500_000n, 50_000n]);
+      const receipt = await publicClient.waitForTransactionReceipt({ hash: await batch });
+      assert.equal(receipt.logs.length, 2);
+      const boost = await params.read.boostParams();
+      assert.equal(boost.lambdaUpPpm, 50_000n);
+      assert.equal(boost.lambdaDownPpm, 20_000n);
+
+      await viem.assertions.emitWithArgs(
+        params.write.setParameters([[down, up], [600_000n, 900_000n]], { account: timelock }),
+        params,
+        "ParameterChanged",
+        [down, 20_000n, 600_000n],
+      );
+      assert.equal(await params.read.getParameter([up]), 900_000n);
+    });
+
+    it("checks the order rules on the batch's end state and reverts it whole", async () => {
+      const { params, timelock } = await setup();
+      const up = paramName("lambdaUpPpm");
+      const down = paramName("lambdaDownPpm");
+      const percentile = paramName("percentile");
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        params.write.setParameters([[percentile, up, down], [90n, 300_000n, 300_000n]], { account: timelock }),
+        params,
+        "ParameterOrderViolated",
+        [down, 300_000n, up, 300_000n, true],
+      );
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        params.write.setParameters([[percentile, up], [90n, 0n]], { account: timelock }),
+        params,
+        "ParameterOutOfBounds",
+        [up, 0n, 1n, 1_000_000n],
+      );
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        params.write.setParameters([[percentile, paramName("epochHours")], [90n, 5n]], { account: timelock }),
+        params,
+        "EpochHoursNotDivisorOfWeek",
+        [5n],
+      );
+      assert.equal(await params.read.getParameter([percentile]), 95n);
+      assert.equal(await params.read.getParameter([up]), 500_000n);
+    });
+
+    it("rejects names and values of different lengths", async () => {
+      const { params, timelock } = await setup();
+      const percentile = paramName("percentile");
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        params.write.setParameters([[percentile, percentile], [90n]], { account: timelock }),
+        params,
+        "LengthMismatch",
+        [2n, 1n],
+      );
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        params.write.setParameters([[], [1n]], { account: timelock }),
+        params,
+        "LengthMismatch",
+        [0n, 1n],
+      );
+    });
+  });
+
+  describe("model parameters", () => {
+    it("reads all-zero settings for a model never configured", async () => {
+      const { params } = await setup();
+      assert.deepEqual(await params.read.modelParams([MODEL]), emptyModel);
+    });
+
+    it("sets a model's settings with ModelParamsChanged(id, old, new) and reads them back", async () => {
+      const { params, timelock } = await setup();
+      await viem.assertions.emitWithArgs(
+        params.write.setModelParams([MODEL, model], { account: timelock }),
+        params,
+        "ModelParamsChanged",
+        [MODEL, emptyModel, model],
+      );
+      assert.deepEqual(await params.read.modelParams([MODEL]), model);
+
+      const repriced = { ...model, outputPricePerMTok: 8n * E18, minTokensPerSecond: 500, workWeightPpm: 1_000_000_000 };
+      await viem.assertions.emitWithArgs(
+        params.write.setModelParams([MODEL, repriced], { account: timelock }),
+        params,
+        "ModelParamsChanged",
+        [MODEL, model, repriced],
+      );
+      assert.deepEqual(await params.read.modelParams([MODEL]), repriced);
+    });
+
+    it("rejects inverted speed bounds and a work weight above 1e9 ppm with InvalidModelParams(id)", async () => {
+      const { params, timelock } = await setup();
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        params.write.setModelParams([MODEL, { ...model, minTokensPerSecond: 501 }], { account: timelock }),
+        params,
+        "InvalidModelParams",
+        [MODEL],
+      );
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        params.write.setModelParams([MODEL, { ...model, workWeightPpm: 1_000_000_001 }], { account: timelock }),
+        params,
+        "InvalidModelParams",
+        [MODEL],
+      );
+      assert.deepEqual(await params.read.modelParams([MODEL]), emptyModel);
+    });
+  });
+});
