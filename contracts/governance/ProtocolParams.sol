@@ -24,7 +24,7 @@ contract ProtocolParams is Ownable, IProtocolParams {
     {
         bytes32[] memory all = _names();
         for (uint256 i = 0; i < all.length; ++i) {
-            _set(all[i], _default(all[i]));
+            if (all[i] != "epochGenesis") _set(all[i], _default(all[i]));
         }
         _set("epochGenesis", epochGenesis == 0 ? block.timestamp : epochGenesis);
         _setMany(names, values);
@@ -211,7 +211,7 @@ contract ProtocolParams is Ownable, IProtocolParams {
         if (name == "epochEmissionBudget") return 1_000_000e18;
         if (name == "samplingRatePpm") return 10_000;
         if (name == "rootChallengeWindow") return 1 days;
-        return 0; // compMinEarnings, compMinTotalEarnings, epochGenesis
+        return 0; // compMinEarnings, compMinTotalEarnings
     }
 
     /// @dev Inclusive bounds per parameter; the single place that knows which names exist.
@@ -227,7 +227,7 @@ contract ProtocolParams is Ownable, IProtocolParams {
         if (name == "baseBoostMaxPpm" || name == "compBoostMaxPpm") return (0, PPM);
         if (name == "maxMultiplierPpm") return (PPM, 1_300_000);
         if (name == "percentile") return (1, 100);
-        if (name == "alphaPpm") return (1, 10 * PPM);
+        if (name == "alphaPpm") return (1, PPM);
         if (name == "kappaPpm") return (0, 100 * PPM);
         if (name == "kMin" || name == "kMax") return (2, 1000);
         if (name == "compMinAccounts") return (1, 1_000_000);

@@ -98,7 +98,8 @@ contract BondManager is AccessControl, IBondManager {
         if (total == 0) revert NothingToSlash(account);
         if (fromActive != 0) _setActive(account, active - fromActive);
         // fromPending <= pending, which fits in uint128.
-        if (fromPending != 0) _pending[account].shares = pending - uint128(fromPending);
+        if (fromPending == pending && pending != 0) delete _pending[account];
+        else if (fromPending != 0) _pending[account].shares = pending - uint128(fromPending);
         emit Slashed(account, recipient, fromActive, fromPending, reason);
         stakedPod.unlockTo(account, recipient, total);
         return total;

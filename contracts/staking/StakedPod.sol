@@ -31,6 +31,8 @@ contract StakedPod is ERC4626, ERC20Permit, RecentVotes, Ownable, IStakedPod {
 
     uint8 private constant DECIMALS_OFFSET = 6;
     uint256 private constant RATE_SCALE = 1e27;
+    /// @dev Rate rises smaller than 1 / RATE_TOLERANCE (rounding dust) are not worth a record.
+    uint256 private constant RATE_TOLERANCE = 1e9;
 
     IProtocolParams public immutable params;
     address public bondManager;
@@ -126,6 +128,17 @@ contract StakedPod is ERC4626, ERC20Permit, RecentVotes, Ownable, IStakedPod {
         if (c.shares == 0) revert CooldownNotStarted(owner);
         if (block.timestamp < c.opensAt) revert CooldownNotElapsed(owner, c.opensAt);
         if (block.timestamp >= c.closesAt) revert UnstakeWindowClosed(owner, c.closesAt);
+    }
+
+    /// @dev Records the rate before minting when POD arrived since the last record (a direct
+    /// transfer rather than the buyback): otherwise the new shares would count at a stale,
+    /// lower rate and staking would cost the depositor votes. Rounding moves the rate by far
+    /// less than the tolerance, so ordinary deposits only read one slot.
+    function _deposit(address caller, address receiver, uint256 assets, uint256 shares) internal override {
+        uint256 recorded = _latestRate._value;
+        uint256 rate = _currentRate();
+        if (rate > recorded + recorded / RATE_TOLERANCE) _recordRate(clock(), rate);
+        super._deposit(caller, receiver, assets, shares);
     }
 
     /// @dev Spends the cooldown before burning, so the transfer hook below sees it consistent.
