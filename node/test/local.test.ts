@@ -76,8 +76,17 @@ test("errors: OpenAI error shape with 400 / 404 and the offending param", async 
   const unknown = await post("/v1/chat/completions", { model: "gpt-4", messages: [{ role: "user", content: "x" }], stream: true });
   assert.equal(unknown.status, 404);
   assert.equal(((await unknown.json()) as { error: { code: string } }).error.code, "model_not_found");
-  const notJson = await app.request("/v1/completions", { method: "POST", body: "{" });
+  const notJson = await app.request("/v1/completions", { method: "POST", headers: { "content-type": "application/json" }, body: "{" });
   assert.equal(notJson.status, 400);
+  // A web page's "simple" request (no JSON content type) and a rebinding host are refused.
+  const simple = await app.request("/v1/completions", { method: "POST", headers: { "content-type": "text/plain" }, body: JSON.stringify({ model: TINY, prompt: "x" }) });
+  assert.equal(simple.status, 400);
+  assert.match(((await simple.json()) as { error: { message: string } }).error.message, /content-type/);
+  const rebound = await app.request("/v1/models", { headers: { host: "attacker.example:8080" } });
+  assert.equal(rebound.status, 403);
+  assert.equal((await app.request("/v1/models", { headers: { host: "127.0.0.1:8080" } })).status, 200);
+  const huge = await post("/v1/completions", { model: TINY, prompt: "x".repeat(5 * 1024 * 1024) });
+  assert.equal(huge.status, 400);
   assert.equal((await app.request("/v2/nothing")).status, 404);
 });
 

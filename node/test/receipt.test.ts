@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import { mkdtemp, stat, chmod } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { hashTokenIds, parseSignedReceipt, verifyReceipt, type SignedReceipt } from "../../sdk/src/receipt.ts";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import { hashTokenIds, parseSignedReceipt, signReceipt, verifyReceipt, type SignedReceipt } from "../../sdk/src/receipt.ts";
 import { generateKeyFile, loadKeyFile } from "../src/identity/key.ts";
 import { KeyError } from "../src/errors.ts";
 import type { NodeService } from "../src/service.ts";
@@ -51,6 +52,31 @@ test("a modified receipt does not verify", async () => {
   assert.equal((await verifyReceipt(signed, { chainId: 1 })).valid, false);
   assert.equal((await verifyReceipt(signed, { expectedSigner: "0x000000000000000000000000000000000000dEaD" })).valid, false);
   assert.throws(() => parseSignedReceipt({ ...signed, receipt: { ...signed.receipt, outputTokens: -1 } }));
+});
+
+test("a receipt has one valid signature: its malleable twins and re-signing by another key fail", async () => {
+  const n = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+  const r = signed.signature.slice(2, 66);
+  const s = BigInt(`0x${signed.signature.slice(66, 130)}`);
+  const v = Number.parseInt(signed.signature.slice(130), 16);
+  const twinS = (n - s).toString(16).padStart(64, "0");
+  const twinV = (v === 27 ? 28 : 27).toString(16);
+  const twins: [string, `0x${string}`][] = [
+    ["high s, flipped v", `0x${r}${twinS}${twinV}`],
+    ["v as 0/1", `0x${r}${s.toString(16).padStart(64, "0")}${(v - 27).toString(16).padStart(2, "0")}`],
+  ];
+  for (const [what, signature] of twins) {
+    const check = await verifyReceipt({ ...signed, signature }, { expectedSigner: service.account.address });
+    assert.equal(check.valid, false, what);
+  }
+  // Another key signing the same work under its own address is self-consistent but is not
+  // this node's receipt.
+  const other = privateKeyToAccount(generatePrivateKey());
+  const { node: _node, ...fields } = signed.receipt;
+  const forged = await signReceipt(other, fields, signed.chainId);
+  assert.equal((await verifyReceipt(forged)).valid, true);
+  const check = await verifyReceipt(forged, { chainId: 31337, expectedSigner: service.account.address });
+  assert.equal(check.valid, false);
 });
 
 test("keygen writes a 0600 key, refuses to overwrite, and loading refuses a readable key", async () => {

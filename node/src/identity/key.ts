@@ -3,7 +3,8 @@
  * and gateway logins. Stored as JSON readable by the owner only (0600); a key file that others
  * can read is refused, as ssh does.
  */
-import { chmod, mkdir, readFile, stat, writeFile } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { mkdir, open, readFile, rename, rm, stat } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { isHex, type Hex, type LocalAccount } from "viem";
@@ -26,9 +27,20 @@ export async function generateKeyFile(file: string, options: { force?: boolean }
   const account = privateKeyToAccount(privateKey);
   const body: KeyFile = { version: KEY_FILE_VERSION, address: account.address, privateKey, createdAt: new Date().toISOString() };
   await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-  await writeFile(file, JSON.stringify(body, null, 2) + "\n", { mode: 0o600 });
-  // mode is only applied on creation: make it 0600 when replacing too.
-  await chmod(file, 0o600);
+  // A fresh file created 0600 ("wx": never through an existing file or link), then renamed
+  // over the target: the key is never readable by others, not even for a moment on --force.
+  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString("hex")}.tmp`);
+  const handle = await open(temp, "wx", 0o600);
+  try {
+    await handle.writeFile(JSON.stringify(body, null, 2) + "\n");
+    await handle.sync();
+  } catch (error) {
+    await handle.close();
+    await rm(temp, { force: true });
+    throw error;
+  }
+  await handle.close();
+  await rename(temp, file);
   return account;
 }
 

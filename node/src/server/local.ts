@@ -5,12 +5,16 @@
  */
 import { Hono, type Context } from "hono";
 import { streamSSE } from "hono/streaming";
+import { bodyLimit } from "hono/body-limit";
 import { InvalidRequestError, NodeError } from "../errors.ts";
 import { log } from "../log.ts";
 import type { NodeService, PreparedJob, StreamedToken } from "../service.ts";
 import { Channel } from "./channel.ts";
 import { type Endpoint, errorBody, finalResponse, finishChunk, streamChunk, usageChunk } from "./openai.ts";
 import { renderMetrics, type RequestCounters } from "./metrics.ts";
+
+const LOCAL_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
+const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
 export function createLocalApp(service: NodeService): Hono {
   const app = new Hono();
@@ -26,6 +30,20 @@ export function createLocalApp(service: NodeService): Hono {
     return c.json(errorBody(nodeError), nodeError.status as 400);
   });
   app.notFound((c) => c.json({ error: { message: `no route ${c.req.method} ${c.req.path}`, type: "invalid_request_error", param: null, code: "not_found" } }, 404));
+
+  // Only this machine's own clients: a web page in the operator's browser must not be able to
+  // drive the node (a "simple" text/plain POST) or read its answers through DNS rebinding.
+  app.use("*", async (c, next) => {
+    const host = c.req.header("host");
+    if (host !== undefined && !LOCAL_HOSTS.has(host.replace(/:\d+$/, "").toLowerCase())) {
+      return c.json({ error: { message: `host ${host} is not served: this endpoint is for 127.0.0.1 only`, type: "invalid_request_error", param: null, code: "forbidden_host" } }, 403);
+    }
+    if (c.req.method === "POST" && !(c.req.header("content-type") ?? "").toLowerCase().startsWith("application/json")) {
+      throw new InvalidRequestError("content-type must be application/json");
+    }
+    await next();
+  });
+  app.use("/v1/*", bodyLimit({ maxSize: MAX_BODY_BYTES, onError: () => { throw new InvalidRequestError(`request body over ${MAX_BODY_BYTES} bytes`); } }));
 
   app.get("/health", (c) => c.json({ status: service.isDraining ? "draining" : "ok", node: service.account.address, models: service.models.map((m) => m.manifest.modelId) }, service.isDraining ? 503 : 200));
 
