@@ -156,3 +156,19 @@ describe("bad scenarios name the field", () => {
     );
   });
 });
+
+describe("--params layered over the scenario's params", () => {
+  const scenario = { params: { lambdaDownPpm: 600_000 }, epochs: [{ accounts: [] }] };
+
+  test("checks the relations on the final set, not on each layer", () => {
+    // lambdaDown 0.6 breaks the default lambdaUp 0.5 alone, but not the overriding 0.8.
+    const parsed = parseScenario(scenario, { lambdaUpPpm: 800_000 });
+    assert.equal(parsed.params.lambdaDownPpm, 600_000);
+    assert.equal(parsed.params.lambdaUpPpm, 800_000);
+  });
+
+  test("still refuses a final set that breaks them, naming the layer that was applied last", () => {
+    assert.throws(() => parseScenario(scenario, undefined), (e: unknown) => e instanceof InputError && /params\.lambdaDownPpm/.test(e.message));
+    assert.throws(() => parseScenario(scenario, { lambdaUpPpm: 550_000 }), (e: unknown) => e instanceof InputError && /--params\.lambdaDownPpm/.test(e.message));
+  });
+});

@@ -123,6 +123,7 @@ export function parseRewardParams(
   input: unknown,
   field: string,
   base: RewardParams = DEFAULT_REWARD_PARAMS,
+  options: { checkInvariants?: boolean } = {},
 ): RewardParams {
   const object = readObject(input, field);
   rejectUnknownKeys(object, REWARD_PARAM_NAMES, field, "parameter");
@@ -139,7 +140,8 @@ export function parseRewardParams(
     }
   }
   const params = merged as RewardParams;
-  checkInvariants(params, field);
+  // A caller layering several sources checks the relations once, on the final set.
+  if (options.checkInvariants !== false) checkInvariants(params, field);
   return Object.freeze(params);
 }
 

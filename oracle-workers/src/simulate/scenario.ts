@@ -77,10 +77,13 @@ function readEpoch(value: unknown, field: string): AccountEpochInput[] {
 export function parseScenario(json: unknown, paramOverrides: unknown): Scenario {
   const object = readObject(json, "scenario");
   rejectUnknownKeys(object, SCENARIO_KEYS, "scenario", "field");
+  // With --params, the scenario's own set may be invalid on its own (e.g. lambdaDown raised
+  // above a lambdaUp that --params raises further): check the relations on the final set.
+  const layered = paramOverrides !== undefined;
   let params = object["params"] === undefined
     ? DEFAULT_REWARD_PARAMS
-    : parseRewardParams(object["params"], "params");
-  if (paramOverrides !== undefined) params = parseRewardParams(paramOverrides, "--params", params);
+    : parseRewardParams(object["params"], "params", DEFAULT_REWARD_PARAMS, { checkInvariants: !layered });
+  if (layered) params = parseRewardParams(paramOverrides, "--params", params);
   const epochs = readArray(required(object, "epochs", "scenario"), "epochs").map((epoch, i) =>
     readEpoch(epoch, `epochs[${i}]`),
   );
