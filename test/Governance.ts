@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { network } from "hardhat";
-import { encodeFunctionData, getAddress, keccak256, parseEther, toHex } from "viem";
+import { encodeFunctionData, getAddress, keccak256, parseEther, toHex, type Abi, type Hex } from "viem";
 import { deployCore, paramName } from "./helpers/fixture.ts";
 
 const connection = await network.create();
@@ -26,6 +26,11 @@ async function governanceFixture() {
   await podToken.write.transfer([stakedPod.address, parseEther("3000000")], { account: deployer.account });
   await stakedPod.write.checkpointRate();
   return core;
+}
+
+/** Calldata of `ProtocolParams.setParameter(name, value)`, the body of every proposal here. */
+function setParameterCall(abi: Abi, name: Hex, value: bigint): Hex {
+  return encodeFunctionData({ abi, functionName: "setParameter", args: [name, value] });
 }
 
 async function passAndQueue(
@@ -106,11 +111,7 @@ describe("Governance", () => {
     const core = await networkHelpers.loadFixture(governanceFixture);
     const { protocolParams, governor } = core;
     const name = paramName("lambdaUpPpm");
-    const calldata = encodeFunctionData({
-      abi: protocolParams.abi,
-      functionName: "setParameter",
-      args: [name, 600_000n],
-    });
+    const calldata = setParameterCall(protocolParams.abi, name, 600_000n);
     const { proposalId, execute } = await passAndQueue(core, calldata, "Raise lambdaUp to 0.6");
 
     await viem.assertions.emitWithArgs(execute(), protocolParams, "ParameterChanged", [name, 500_000n, 600_000n]);
@@ -123,11 +124,7 @@ describe("Governance", () => {
     const core = await networkHelpers.loadFixture(governanceFixture);
     const { protocolParams, governor } = core;
     const name = paramName("maxMultiplierPpm");
-    const calldata = encodeFunctionData({
-      abi: protocolParams.abi,
-      functionName: "setParameter",
-      args: [name, 1_400_000n],
-    });
+    const calldata = setParameterCall(protocolParams.abi, name, 1_400_000n);
     const { proposalId, execute } = await passAndQueue(core, calldata, "Allow a 1.4x multiplier");
 
     await viem.assertions.revertWithCustomErrorWithArgs(execute(), protocolParams, "ParameterOutOfBounds", [
@@ -143,11 +140,7 @@ describe("Governance", () => {
   it("rejects a proposal below the threshold and votes after the deadline", async () => {
     const core = await networkHelpers.loadFixture(governanceFixture);
     const { governor, protocolParams, carol, alice } = core;
-    const calldata = encodeFunctionData({
-      abi: protocolParams.abi,
-      functionName: "setParameter",
-      args: [paramName("kMax"), 12n],
-    });
+    const calldata = setParameterCall(protocolParams.abi, paramName("kMax"), 12n);
     // Carol never delegated: she has no votes at all.
     await viem.assertions.revertWithCustomErrorWithArgs(
       governor.write.propose([[protocolParams.address], [0n], [calldata], "k"], { account: carol.account }),

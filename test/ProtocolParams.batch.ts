@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
 import { network } from "hardhat";
-import { stringToHex } from "viem";
 import { deployCore, paramName } from "./helpers/fixture.ts";
-import { actAsTimelock } from "./helpers/unit.ts";
+import { paramsAsTimelock, SAMPLE_MODEL_ID, SAMPLE_MODEL_PARAMS } from "./helpers/unit.ts";
 
 const connection = await network.create();
 const coreFixture = () => deployCore(connection);
@@ -10,7 +9,6 @@ const { viem } = connection;
 
 const E18 = 10n ** 18n;
 
-const MODEL = stringToHex("gpt2-pod-small", { size: 32 });
 const emptyModel = {
   enabled: false,
   workWeightPpm: 0,
@@ -19,20 +17,7 @@ const emptyModel = {
   inputPricePerMTok: 0n,
   outputPricePerMTok: 0n,
 };
-const model = {
-  enabled: true,
-  workWeightPpm: 1_000_000,
-  minTokensPerSecond: 5,
-  maxTokensPerSecond: 500,
-  inputPricePerMTok: 2n * E18,
-  outputPricePerMTok: 6n * E18,
-};
-
-async function setup() {
-  const core = await connection.networkHelpers.loadFixture(coreFixture);
-  const timelock = await actAsTimelock(connection, core);
-  return { ...core, timelock: timelock, params: core.protocolParams };
-}
+const setup = () => paramsAsTimelock(connection, coreFixture);
 
 describe("ProtocolParams batches and models", () => {
   describe("setParameters", () => {
@@ -112,44 +97,44 @@ describe("ProtocolParams batches and models", () => {
   describe("model parameters", () => {
     it("reads all-zero settings for a model never configured", async () => {
       const { params } = await setup();
-      assert.deepEqual(await params.read.modelParams([MODEL]), emptyModel);
+      assert.deepEqual(await params.read.modelParams([SAMPLE_MODEL_ID]), emptyModel);
     });
 
     it("sets a model's settings with ModelParamsChanged(id, old, new) and reads them back", async () => {
       const { params, timelock } = await setup();
       await viem.assertions.emitWithArgs(
-        params.write.setModelParams([MODEL, model], { account: timelock }),
+        params.write.setModelParams([SAMPLE_MODEL_ID, SAMPLE_MODEL_PARAMS], { account: timelock }),
         params,
         "ModelParamsChanged",
-        [MODEL, emptyModel, model],
+        [SAMPLE_MODEL_ID, emptyModel, SAMPLE_MODEL_PARAMS],
       );
-      assert.deepEqual(await params.read.modelParams([MODEL]), model);
+      assert.deepEqual(await params.read.modelParams([SAMPLE_MODEL_ID]), SAMPLE_MODEL_PARAMS);
 
-      const repriced = { ...model, outputPricePerMTok: 8n * E18, minTokensPerSecond: 500, workWeightPpm: 1_000_000_000 };
+      const repriced = { ...SAMPLE_MODEL_PARAMS, outputPricePerMTok: 8n * E18, minTokensPerSecond: 500, workWeightPpm: 1_000_000_000 };
       await viem.assertions.emitWithArgs(
-        params.write.setModelParams([MODEL, repriced], { account: timelock }),
+        params.write.setModelParams([SAMPLE_MODEL_ID, repriced], { account: timelock }),
         params,
         "ModelParamsChanged",
-        [MODEL, model, repriced],
+        [SAMPLE_MODEL_ID, SAMPLE_MODEL_PARAMS, repriced],
       );
-      assert.deepEqual(await params.read.modelParams([MODEL]), repriced);
+      assert.deepEqual(await params.read.modelParams([SAMPLE_MODEL_ID]), repriced);
     });
 
     it("rejects inverted speed bounds and a work weight above 1e9 ppm with InvalidModelParams(id)", async () => {
       const { params, timelock } = await setup();
       await viem.assertions.revertWithCustomErrorWithArgs(
-        params.write.setModelParams([MODEL, { ...model, minTokensPerSecond: 501 }], { account: timelock }),
+        params.write.setModelParams([SAMPLE_MODEL_ID, { ...SAMPLE_MODEL_PARAMS, minTokensPerSecond: 501 }], { account: timelock }),
         params,
         "InvalidModelParams",
-        [MODEL],
+        [SAMPLE_MODEL_ID],
       );
       await viem.assertions.revertWithCustomErrorWithArgs(
-        params.write.setModelParams([MODEL, { ...model, workWeightPpm: 1_000_000_001 }], { account: timelock }),
+        params.write.setModelParams([SAMPLE_MODEL_ID, { ...SAMPLE_MODEL_PARAMS, workWeightPpm: 1_000_000_001 }], { account: timelock }),
         params,
         "InvalidModelParams",
-        [MODEL],
+        [SAMPLE_MODEL_ID],
       );
-      assert.deepEqual(await params.read.modelParams([MODEL]), emptyModel);
+      assert.deepEqual(await params.read.modelParams([SAMPLE_MODEL_ID]), emptyModel);
     });
   });
 });

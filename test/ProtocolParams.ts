@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { network } from "hardhat";
-import { getAddress, hexToString, stringToHex, zeroHash, type Hex } from "viem";
+import { getAddress, hexToString, zeroHash, type Hex } from "viem";
 import { DAY, deployCore, paramName } from "./helpers/fixture.ts";
-import { actAsTimelock } from "./helpers/unit.ts";
+import { paramsAsTimelock, SAMPLE_MODEL_ID, SAMPLE_MODEL_PARAMS } from "./helpers/unit.ts";
 
 const connection = await network.create();
 const coreFixture = () => deployCore(connection);
@@ -87,21 +87,7 @@ const SPEC_BOUNDS: Array<[string, bigint, bigint]> = [
   ["percentile", 1n, 100n],
 ];
 
-const MODEL = stringToHex("gpt2-pod-small", { size: 32 });
-const model = {
-  enabled: true,
-  workWeightPpm: 1_000_000,
-  minTokensPerSecond: 5,
-  maxTokensPerSecond: 500,
-  inputPricePerMTok: 2n * E18,
-  outputPricePerMTok: 6n * E18,
-};
-
-async function setup() {
-  const core = await connection.networkHelpers.loadFixture(coreFixture);
-  const timelock = await actAsTimelock(connection, core);
-  return { ...core, timelock: timelock, params: core.protocolParams };
-}
+const setup = () => paramsAsTimelock(connection, coreFixture);
 
 describe("ProtocolParams", () => {
   describe("defaults", () => {
@@ -177,7 +163,7 @@ describe("ProtocolParams", () => {
           [who],
         );
         await viem.assertions.revertWithCustomErrorWithArgs(
-          params.write.setModelParams([MODEL, model], { account: caller.account }),
+          params.write.setModelParams([SAMPLE_MODEL_ID, SAMPLE_MODEL_PARAMS], { account: caller.account }),
           params,
           "OwnableUnauthorizedAccount",
           [who],

@@ -1,5 +1,5 @@
 import type { NetworkConnection } from "hardhat/types/network";
-import { getAddress, keccak256, parseEventLogs, toHex, type Abi, type Address, type Hash } from "viem";
+import { getAddress, keccak256, parseEventLogs, stringToHex, toHex, type Abi, type Address, type Hash } from "viem";
 import type { Core } from "./fixture.ts";
 
 /** A funded test wallet (alice, bob, carol, dave, deployer). */
@@ -61,4 +61,22 @@ export async function eventsIn(core: Core, hash: Hash, contract: { address: Addr
   const receipt = await core.publicClient.waitForTransactionReceipt({ hash });
   const own = receipt.logs.filter((log) => log.address.toLowerCase() === contract.address.toLowerCase());
   return parseEventLogs({ abi: contract.abi, logs: own }).filter((log) => log.eventName === eventName);
+}
+
+/** A model id and a full set of its settings, for ProtocolParams' per-model tests. */
+export const SAMPLE_MODEL_ID: Hash = stringToHex("gpt2-pod-small", { size: 32 });
+export const SAMPLE_MODEL_PARAMS = {
+  enabled: true,
+  workWeightPpm: 1_000_000,
+  minTokensPerSecond: 5,
+  maxTokensPerSecond: 500,
+  inputPricePerMTok: 2n * 10n ** 18n,
+  outputPricePerMTok: 6n * 10n ** 18n,
+};
+
+/** Loads the core fixture and lets the test act as the timelock that owns ProtocolParams. */
+export async function paramsAsTimelock(connection: NetworkConnection, fixture: () => Promise<Core>) {
+  const core = await connection.networkHelpers.loadFixture(fixture);
+  const timelock = await actAsTimelock(connection, core);
+  return { ...core, timelock, params: core.protocolParams };
 }
