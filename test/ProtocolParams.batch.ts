@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { network } from "hardhat";
-import { deployCore, paramName } from "./helpers/fixture.ts";
+import { DAY, deployCore, paramName } from "./helpers/fixture.ts";
 import { paramsAsTimelock, SAMPLE_MODEL_ID, SAMPLE_MODEL_PARAMS } from "./helpers/unit.ts";
 
 const connection = await network.create();
@@ -74,6 +74,44 @@ describe("ProtocolParams batches and models", () => {
       );
       assert.equal(await params.read.getParameter([percentile]), 95n);
       assert.equal(await params.read.getParameter([up]), 500_000n);
+    });
+
+    it("keeps the buyback split whole: one share alone reverts BuybackSplitNotWhole(sum), a batch moves", async () => {
+      const { params, timelock } = await setup();
+      const [burn, staking, rewards] = ["buybackBurnPpm", "buybackStakingPpm", "buybackRewardsPpm"].map(paramName);
+      assert.deepEqual(await params.read.buybackSplit(), [500_000n, 300_000n, 200_000n]);
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        params.write.setParameter([burn!, 400_000n], { account: timelock }),
+        params,
+        "BuybackSplitNotWhole",
+        [900_000n],
+      );
+      await viem.assertions.emitWithArgs(
+        params.write.setParameters([[burn!, rewards!], [400_000n, 300_000n]], { account: timelock }),
+        params,
+        "ParameterChanged",
+        [rewards!, 200_000n, 300_000n],
+      );
+      assert.deepEqual(await params.read.buybackSplit(), [400_000n, 300_000n, 300_000n]);
+      assert.equal(await params.read.getParameter([staking!]), 300_000n);
+    });
+
+    it("keeps the credit withdrawal delay at least one epoch long", async () => {
+      const { params, timelock } = await setup();
+      const delay = paramName("creditWithdrawalDelay");
+      const epochLength = paramName("epochLength");
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        params.write.setParameter([delay, DAY - 1n], { account: timelock }),
+        params,
+        "ParameterOrderViolated",
+        [epochLength, DAY, delay, DAY - 1n, false],
+      );
+      await viem.assertions.emitWithArgs(
+        params.write.setParameter([delay, DAY], { account: timelock }),
+        params,
+        "ParameterChanged",
+        [delay, 3n * DAY, DAY],
+      );
     });
 
     it("rejects names and values of different lengths", async () => {

@@ -120,6 +120,11 @@ contract ProtocolParams is Ownable, IProtocolParams {
         return (_values["epochLength"], _values["epochGenesis"]);
     }
 
+    /// @inheritdoc IProtocolParams
+    function buybackSplit() external view returns (uint256 burnPpm, uint256 stakingPpm, uint256 rewardsPpm) {
+        return (_values["buybackBurnPpm"], _values["buybackStakingPpm"], _values["buybackRewardsPpm"]);
+    }
+
     function _setMany(bytes32[] memory names, uint256[] memory values) private {
         if (names.length != values.length) revert LengthMismatch(names.length, values.length);
         for (uint256 i = 0; i < names.length; ++i) {
@@ -143,6 +148,10 @@ contract ProtocolParams is Ownable, IProtocolParams {
         _requireBelow("lambdaDownPpm", "lambdaUpPpm", true);
         _requireBelow("kMin", "kMax", false);
         _requireBelow("validatorExitWeeks", "validatorEnterWeeks", false);
+        // Usage made just before a withdrawal request must still settle at the epoch's close.
+        _requireBelow("epochLength", "creditWithdrawalDelay", false);
+        uint256 split = _values["buybackBurnPpm"] + _values["buybackStakingPpm"] + _values["buybackRewardsPpm"];
+        if (split != PPM) revert BuybackSplitNotWhole(split);
     }
 
     function _requireBelow(bytes32 name, bytes32 other, bool strict) private view {
@@ -154,7 +163,7 @@ contract ProtocolParams is Ownable, IProtocolParams {
     }
 
     function _names() private pure returns (bytes32[] memory n) {
-        n = new bytes32[](35);
+        n = new bytes32[](42);
         (n[0], n[1], n[2], n[3], n[4]) =
             (bytes32("epochHours"), "lambdaUpPpm", "lambdaDownPpm", "obsWindowEpochs", "minHistoryEpochs");
         (n[5], n[6], n[7], n[8], n[9]) =
@@ -179,6 +188,14 @@ contract ProtocolParams is Ownable, IProtocolParams {
             "samplingRatePpm",
             "rootChallengeWindow"
         );
+        (n[35], n[36], n[37], n[38], n[39]) = (
+            bytes32("buybackBurnPpm"),
+            "buybackStakingPpm",
+            "buybackRewardsPpm",
+            "buybackMaxSlippagePpm",
+            "buybackTwapPeriod"
+        );
+        (n[40], n[41]) = (bytes32("creditWithdrawalDelay"), "unbondedReporterReward");
     }
 
     /// @dev Launch values: the reward engine's defaults (rewards.md) and the whitepaper's
@@ -211,6 +228,13 @@ contract ProtocolParams is Ownable, IProtocolParams {
         if (name == "epochEmissionBudget") return 1_000_000e18;
         if (name == "samplingRatePpm") return 10_000;
         if (name == "rootChallengeWindow") return 1 days;
+        if (name == "buybackBurnPpm") return 500_000;
+        if (name == "buybackStakingPpm") return 300_000;
+        if (name == "buybackRewardsPpm") return 200_000;
+        if (name == "buybackMaxSlippagePpm") return 20_000;
+        if (name == "buybackTwapPeriod") return 30 minutes;
+        if (name == "creditWithdrawalDelay") return 3 days;
+        if (name == "unbondedReporterReward") return 1_000e18;
         return 0; // compMinEarnings, compMinTotalEarnings
     }
 
@@ -242,6 +266,11 @@ contract ProtocolParams is Ownable, IProtocolParams {
         if (name == "slashReporterSharePpm" || name == "samplingRatePpm") return (0, PPM);
         if (name == "epochEmissionBudget") return (0, MAX_POD);
         if (name == "rootChallengeWindow") return (0, 30 days);
+        if (name == "buybackBurnPpm" || name == "buybackStakingPpm" || name == "buybackRewardsPpm") return (0, PPM);
+        if (name == "buybackMaxSlippagePpm") return (1, PPM / 2);
+        if (name == "buybackTwapPeriod") return (1, 7 days);
+        if (name == "creditWithdrawalDelay") return (0, 90 days);
+        if (name == "unbondedReporterReward") return (0, MAX_POD);
         revert UnknownParameter(name);
     }
 }

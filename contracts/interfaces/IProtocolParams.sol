@@ -64,6 +64,8 @@ interface IProtocolParams {
     error LengthMismatch(uint256 names, uint256 values);
     /// @notice Thrown when a model's speed bounds are inverted or its weight is out of range.
     error InvalidModelParams(bytes32 modelId);
+    /// @notice Thrown when the buyback's burn, staking and rewards shares do not add up to 1e6 ppm.
+    error BuybackSplitNotWhole(uint256 sumPpm);
 
     /// @notice Emitted for every parameter change, including the initial values at deployment.
     event ParameterChanged(bytes32 indexed name, uint256 oldValue, uint256 newValue);
@@ -106,4 +108,8 @@ interface IProtocolParams {
 
     /// @notice Settlement epoch length in seconds and the timestamp of epoch 0's start.
     function epochSchedule() external view returns (uint256 length, uint256 genesis);
+
+    /// @notice How bought-back POD is split: burned, sent to the staking vault, sent to the node
+    /// rewards pool (ppm, summing to 1e6).
+    function buybackSplit() external view returns (uint256 burnPpm, uint256 stakingPpm, uint256 rewardsPpm);
 }

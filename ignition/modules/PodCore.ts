@@ -6,8 +6,10 @@ const role = (name: string) => keccak256(toHex(name));
 
 /**
  * The staking core, wired: POD, the parameters, staked POD, bonds, the timelock and the
- * governor. When it finishes, the timelock owns the parameters and the vault, administers
- * the bond manager and the timelock itself, and the deployer keeps no role.
+ * governor. When it finishes, the timelock owns the parameters and the vault and administers
+ * the bond manager and the timelock itself. The deployer still administers the bond manager,
+ * so that PodNetwork can grant the settlement contracts their roles; deploy PodNetwork, which
+ * renounces it, rather than this module alone.
  *
  * Parameters (all optional): supply, treasury, timelockDelay, votingDelay, votingPeriod,
  * proposalThreshold, quorumPercent, epochGenesis (0 = deployment time), and paramNames /
@@ -46,16 +48,12 @@ export default buildModule("PodCore", (m) => {
 
   const slasher = m.call(bondManager, "grantRole", [role("SLASHER_ROLE"), timelock], { id: "GrantSlasherToTimelock" });
   const bondAdmin = m.call(bondManager, "grantRole", [zeroHash, timelock], { id: "GrantBondAdminToTimelock" });
-  const bondRenounced = m.call(bondManager, "renounceRole", [zeroHash, deployer], {
-    id: "RenounceBondAdmin",
-    after: [slasher, bondAdmin],
-  });
 
   const proposer = m.call(timelock, "grantRole", [role("PROPOSER_ROLE"), governor], { id: "GrantProposer" });
   const canceller = m.call(timelock, "grantRole", [role("CANCELLER_ROLE"), governor], { id: "GrantCanceller" });
   m.call(timelock, "renounceRole", [zeroHash, deployer], {
     id: "RenounceTimelockAdmin",
-    after: [proposer, canceller, vaultOwned, bondRenounced],
+    after: [proposer, canceller, vaultOwned, slasher, bondAdmin],
   });
 
   return { podToken, protocolParams, stakedPod, bondManager, timelock, governor };

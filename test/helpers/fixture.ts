@@ -1,6 +1,6 @@
 import type { NetworkConnection } from "hardhat/types/network";
 import { parseEther, stringToHex, type Hex } from "viem";
-import PodCore from "../../ignition/modules/PodCore.ts";
+import PodNetwork from "../../ignition/modules/PodNetwork.ts";
 
 export const POD = 10n ** 18n;
 export const DAY = 86_400n;
@@ -16,17 +16,22 @@ export interface CoreOptions {
   votingPeriod?: bigint;
   proposalThreshold?: bigint;
   params?: Record<string, bigint>;
+  /** PodNetwork's own parameters (oracles, oracleQuorum, guardian, rewardsPoolFunding...). */
+  network?: Record<string, unknown>;
 }
 
 /**
- * Deploys the staking core with the real Ignition module and hands each of three users
- * 1,000,000 POD from the treasury (the deployer).
+ * Deploys the whole protocol with the real Ignition module (PodNetwork) and hands each of four
+ * users 1,000,000 POD from the treasury (the deployer).
  */
 export async function deployCore(connection: NetworkConnection, options: CoreOptions = {}) {
   const { viem, ignition } = connection;
   const overrides = Object.entries(options.params ?? {});
-  const deployed = await ignition.deploy(PodCore, {
+  const [deployer, alice, bob, carol, dave] = await viem.getWalletClients();
+  if (!deployer || !alice || !bob || !carol || !dave) throw new Error("expected five funded accounts");
+  const deployed = await ignition.deploy(PodNetwork, {
     parameters: {
+      PodNetwork: { oracles: [deployer.account.address], ...options.network } as never,
       PodCore: {
         ...(options.timelockDelay !== undefined && { timelockDelay: options.timelockDelay }),
         ...(options.votingDelay !== undefined && { votingDelay: options.votingDelay }),
@@ -37,8 +42,6 @@ export async function deployCore(connection: NetworkConnection, options: CoreOpt
       },
     },
   });
-  const [deployer, alice, bob, carol, dave] = await viem.getWalletClients();
-  if (!deployer || !alice || !bob || !carol || !dave) throw new Error("expected five funded accounts");
   for (const user of [alice, bob, carol, dave]) {
     await deployed.podToken.write.transfer([user.account.address, parseEther("1000000")]);
   }

@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.34;
+
+/// @title INodeReports
+/// @notice Validator reports and slashing. A validator-eligible account (listed in the latest
+/// claimable epoch's validator root) reports a node with an evidence hash; the node is suspended
+/// while the report is open. Users flag nodes for validators to look at. A confirmation (governance
+/// or the timelocked security role) slashes the node's account (active bond first, then pending
+/// unbonds, at most the governed share of its slashable bond), pays the reporter in bonded sPOD
+/// from the slash (from the node rewards pool when the account had no bond), sends the rest to the
+/// buyback to be burned, and bans the node. A report can be dismissed instead.
+interface INodeReports {
+    enum ReportStatus {
+        None,
+        Open,
+        Confirmed,
+        Dismissed
+    }
+
+    /// @notice A validator's report.
+    struct Report {
+        address nodeKey;
+        address account;
+        address reporter;
+        bytes32 evidenceHash;
+        uint64 openedAt;
+        ReportStatus status;
+    }
+
+    /// @notice Thrown when the reporter is not validator-eligible in the latest claimable epoch.
+    error NotValidator(address reporter);
+    /// @notice Thrown when a validator reports a node of its own account.
+    error SelfReport(address reporter, address nodeKey);
+    /// @notice Thrown when the node is unknown or already banned.
+    error NodeNotReportable(address nodeKey);
+    /// @notice Thrown when the evidence hash is zero.
+    error EmptyEvidence();
+    /// @notice Thrown when a report is not open.
+    error ReportNotOpen(uint256 reportId, ReportStatus status);
+    /// @notice Thrown when a confirmation asks to slash more than the governed share.
+    error SlashAboveCap(uint256 slashPpm, uint256 maxSlashPpm);
+
+    /// @notice Emitted when a validator reports a node; the node is suspended while it is open.
+    event NodeReported(
+        uint256 indexed reportId,
+        address indexed nodeKey,
+        address indexed reporter,
+        address account,
+        bytes32 evidenceHash
+    );
+    /// @notice Emitted when a user flags a node for validators to review.
+    event NodeFlagged(address indexed nodeKey, address indexed flagger, bytes32 reasonHash);
+    /// @notice Emitted when a report is confirmed: `slashedShares` taken from the account,
+    /// `reporterShares` bonded to the reporter from them, `burnShares` sent to the buyback's burn,
+    /// `reporterPoolReward` POD bonded to the reporter from the pool when there was no bond.
+    event ReportConfirmed(
+        uint256 indexed reportId,
+        address indexed nodeKey,
+        address indexed account,
+        uint256 slashedShares,
+        uint256 reporterShares,
+        uint256 burnShares,
+        uint256 reporterPoolReward
+    );
+    /// @notice Emitted when a report is dismissed; the node is unsuspended if no report is left open.
+    event ReportDismissed(uint256 indexed reportId, address indexed nodeKey, bytes32 reason);
+
+    /// @notice Reports `nodeKey` with `evidenceHash`; `validatorProof` proves the caller is in the
+    /// latest claimable epoch's validator root.
+    function reportNode(address nodeKey, bytes32 evidenceHash, bytes32[] calldata validatorProof)
+        external
+        returns (uint256 reportId);
+
+    /// @notice Flags `nodeKey` for review by validators. Anyone may call.
+    function flagNode(address nodeKey, bytes32 reasonHash) external;
+
+    /// @notice Confirms report `reportId`, slashing `slashPpm` of the account's slashable bond
+    /// (at most maxSlashPpm). CONFIRMER_ROLE only (the timelocks).
+    function confirmReport(uint256 reportId, uint256 slashPpm) external;
+
+    /// @notice Dismisses report `reportId`. CONFIRMER_ROLE only.
+    function dismissReport(uint256 reportId, bytes32 reason) external;
+
+    /// @notice The report `reportId`.
+    function getReport(uint256 reportId) external view returns (Report memory);
+
+    /// @notice How many reports exist (ids run from 1).
+    function reportCount() external view returns (uint256);
+
+    /// @notice Open reports against `nodeKey` and the flags users raised on it.
+    function nodeReportState(address nodeKey) external view returns (uint256 openReports, uint256 flags);
+}

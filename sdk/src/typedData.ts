@@ -1,0 +1,70 @@
+/**
+ * EIP-712 types of the settlement contracts: the one home of these encodings for every part
+ * (tests, gateway, oracles, SDK). Each contract's domain is its name, version "1", the chain and
+ * the contract's address. Changing a type here is a protocol change: change the contract too.
+ */
+import type { Address, TypedDataDomain } from "viem";
+
+export const EIP712_VERSION = "1";
+
+/** Domain names, as each contract passes them to OpenZeppelin's EIP712 constructor. */
+export const DOMAIN_NAMES = {
+  nodeRegistry: "POD NodeRegistry",
+  creditVault: "POD CreditVault",
+  rewardsDistributor: "POD RewardsDistributor",
+} as const;
+
+export type SettlementContract = keyof typeof DOMAIN_NAMES;
+
+/** The EIP-712 domain of one deployed settlement contract. */
+export function settlementDomain(contract: SettlementContract, chainId: number, verifyingContract: Address): TypedDataDomain {
+  return { name: DOMAIN_NAMES[contract], version: EIP712_VERSION, chainId, verifyingContract };
+}
+
+/** A node key proves it belongs to `account` (NodeRegistry.registerNode). */
+export const NODE_KEY_OWNERSHIP_TYPES = {
+  NodeKeyOwnership: [
+    { name: "account", type: "address" },
+    { name: "nodeKey", type: "address" },
+  ],
+} as const;
+
+/** A user lets a gateway spend its credit (CreditVault; an API key carries one). */
+export const SPEND_GRANT_TYPES = {
+  SpendGrant: [
+    { name: "account", type: "address" },
+    { name: "gateway", type: "address" },
+    { name: "asset", type: "address" },
+    { name: "cap", type: "uint256" },
+    { name: "expiry", type: "uint64" },
+    { name: "nonce", type: "uint256" },
+  ],
+} as const;
+
+export type SpendGrant = {
+  account: Address;
+  gateway: Address;
+  asset: Address;
+  cap: bigint;
+  expiry: bigint;
+  nonce: bigint;
+};
+
+/** The oracles co-sign each epoch's root (RewardsDistributor.proposeRoot). */
+export const EPOCH_ROOT_TYPES = {
+  EpochRoot: [
+    { name: "epoch", type: "uint256" },
+    { name: "root", type: "bytes32" },
+    { name: "total", type: "uint256" },
+    { name: "reportHash", type: "bytes32" },
+    { name: "validatorsRoot", type: "bytes32" },
+  ],
+} as const;
+
+export type EpochRoot = {
+  epoch: bigint;
+  root: `0x${string}`;
+  total: bigint;
+  reportHash: `0x${string}`;
+  validatorsRoot: `0x${string}`;
+};
