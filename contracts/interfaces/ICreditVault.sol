@@ -114,6 +114,12 @@ interface ICreditVault {
     /// @notice Accepts or stops accepting `asset` for deposits. Owner (timelock) only.
     function setAssetAccepted(address asset, bool accepted) external;
 
+    /// @notice Points future revenue at `newBuyback`. Owner (timelock) only.
+    function setBuyback(address newBuyback) external;
+
+    /// @notice Where settled revenue goes.
+    function buyback() external view returns (address);
+
     /// @notice Credit of `account` in `asset`, settled usage already taken out.
     function creditOf(address account, address asset) external view returns (uint256);
 
