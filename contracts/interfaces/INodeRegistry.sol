@@ -36,6 +36,10 @@ interface INodeRegistry {
     error InvalidKeySignature(address nodeKey, address account);
     /// @notice Thrown when a node is registered with no model.
     error NoModels(address nodeKey);
+    /// @notice Thrown when a node lists more models than `max` (bounds its storage and lookups).
+    error TooManyModels(address nodeKey, uint256 count, uint256 max);
+    /// @notice Thrown when a node lists `modelId` twice.
+    error DuplicateModel(address nodeKey, bytes32 modelId);
     /// @notice Thrown when a node key is registered to another account.
     error NodeOwnedByOther(address nodeKey, address owner);
     /// @notice Thrown when registering a node key that is already active.
@@ -68,7 +72,10 @@ interface INodeRegistry {
     /// @notice Emitted when an account is banned for good.
     event AccountBanned(address indexed account, bytes32 reason);
 
-    /// @notice Registers (or re-registers after leaving) `nodeKey` for the caller.
+    /// @notice Registers (or re-registers after leaving) `nodeKey` for the caller. The proof is
+    /// checked on every registration. A key that left may be registered by another account (with
+    /// a proof for that account); it keeps any suspension. A banned key, or any key of a banned
+    /// account, never registers again.
     /// @param keySignature EIP-712 `NodeKeyOwnership(address account,address nodeKey)` signed by `nodeKey`.
     function registerNode(
         address nodeKey,
