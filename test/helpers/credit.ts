@@ -1,5 +1,6 @@
 import type { NetworkConnection } from "hardhat/types/network";
-import { getAddress, hashStruct, hashTypedData, type Address, type Hash, type Hex } from "viem";
+import { getAddress, hashStruct, hashTypedData, keccak256, toHex, type Address, type Hash, type Hex, type LocalAccount } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
 import { settlementDomain, SPEND_GRANT_TYPES, type SpendGrant } from "../../sdk/src/typedData.ts";
 import { deployCore, now } from "./fixture.ts";
 import { actAsTimelock, type Wallet } from "./unit.ts";
@@ -106,4 +107,21 @@ export async function depositUsd(env: Credit, user: Wallet, amount: bigint): Pro
 /** Settles `usages` for `epoch` as the fixture's gateway (or `caller`). */
 export function settleAs(env: Credit, usages: Usage[], epoch = 1n, caller: Address = env.g) {
   return env.creditVault.write.settle([epoch, usages], { account: caller });
+}
+
+/** `count` deterministic local accounts (no node keys), for large settlement batches. */
+export function grantees(count: number): LocalAccount[] {
+  return Array.from({ length: count }, (_, i) => privateKeyToAccount(keccak256(toHex(`pod-credit-grantee-${i}`))));
+}
+
+/** Grants of `accounts` to the fixture's gateway in the stablecoin, each signed by its account. */
+export async function signedGrants(env: Credit, accounts: LocalAccount[], cap: bigint, expiry: bigint) {
+  const domain = settlementDomain("creditVault", env.chainId, env.vault);
+  return Promise.all(
+    accounts.map(async (account) => {
+      const grant: SpendGrant = { account: account.address, gateway: env.g, asset: getAddress(env.usd.address), cap, expiry, nonce: 1n };
+      const signature = await account.signTypedData({ domain, types: SPEND_GRANT_TYPES, primaryType: "SpendGrant", message: grant });
+      return { grant, signature };
+    }),
+  );
 }
