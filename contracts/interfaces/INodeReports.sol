@@ -17,14 +17,20 @@ interface INodeReports {
         Dismissed
     }
 
-    /// @notice A validator's report.
+    /// @notice A validator's report (ordered to fill four storage slots).
+    /// @param nodeKey The reported node key.
+    /// @param openedAt When it was filed.
+    /// @param status Its status.
+    /// @param account The node's account when it was filed: the account a confirmation slashes.
+    /// @param reporter The validator who filed it.
+    /// @param evidenceHash The hash of the evidence; the reason of the suspension, slash and ban.
     struct Report {
         address nodeKey;
+        uint64 openedAt;
+        ReportStatus status;
         address account;
         address reporter;
         bytes32 evidenceHash;
-        uint64 openedAt;
-        ReportStatus status;
     }
 
     /// @notice Thrown when the reporter is not validator-eligible in the latest claimable epoch.
@@ -33,7 +39,7 @@ interface INodeReports {
     error SelfReport(address reporter, address nodeKey);
     /// @notice Thrown when the node is unknown or already banned.
     error NodeNotReportable(address nodeKey);
-    /// @notice Thrown when the evidence hash is zero.
+    /// @notice Thrown when the evidence (or flag reason) hash is zero.
     error EmptyEvidence();
     /// @notice Thrown when a report is not open.
     error ReportNotOpen(uint256 reportId, ReportStatus status);
@@ -71,14 +77,18 @@ interface INodeReports {
         external
         returns (uint256 reportId);
 
-    /// @notice Flags `nodeKey` for review by validators. Anyone may call.
+    /// @notice Flags `nodeKey` (known, not banned) for review by validators. Anyone may call; a
+    /// flag is a signal only and suspends nothing.
     function flagNode(address nodeKey, bytes32 reasonHash) external;
 
-    /// @notice Confirms report `reportId`, slashing `slashPpm` of the account's slashable bond
-    /// (at most maxSlashPpm). CONFIRMER_ROLE only (the timelocks).
+    /// @notice Confirms report `reportId`, slashing `slashPpm` of the reported account's slashable
+    /// bond (at most maxSlashPpm), and bans the node unless it is banned already. The account's
+    /// other open reports stay open, to be confirmed or dismissed on their own.
+    /// CONFIRMER_ROLE only (the timelocks).
     function confirmReport(uint256 reportId, uint256 slashPpm) external;
 
-    /// @notice Dismisses report `reportId`. CONFIRMER_ROLE only.
+    /// @notice Dismisses report `reportId`. When no report against the node is left open, the
+    /// suspension the reports put on it is lifted (one set by governance stays). CONFIRMER_ROLE only.
     function dismissReport(uint256 reportId, bytes32 reason) external;
 
     /// @notice The report `reportId`.
