@@ -56,7 +56,7 @@ interface IRewardsDistributor {
     error EpochBudgetExceeded(uint256 epoch, uint256 total, uint256 budget);
     /// @notice Thrown when the pool cannot cover every claim that roots already promise.
     error PoolUnderfunded(uint256 required, uint256 available);
-    /// @notice Thrown when revoking a root that is not pending.
+    /// @notice Thrown when revoking a root that is not pending (unknown, revoked or past its window).
     error RootNotRevocable(uint256 epoch, RootStatus status, uint64 claimableAt);
     /// @notice Thrown when no root is claimable yet.
     error NoClaimableRoot();
@@ -64,6 +64,9 @@ interface IRewardsDistributor {
     error InvalidProof(address account, uint256 cumulative, uint256 epoch);
     /// @notice Thrown when everything up to `cumulative` has been claimed.
     error NothingToClaim(address account, uint256 cumulative, uint256 claimed);
+    /// @notice Thrown when a claim would pay more than the claimable roots' totals leave unclaimed
+    /// (a tree whose leaves promise more than its epochs' totals).
+    error ClaimExceedsRootTotals(uint256 amount, uint256 unclaimed);
     /// @notice Thrown when a zero address or amount is given.
     error ZeroAmount();
 
@@ -79,7 +82,7 @@ interface IRewardsDistributor {
         uint64 claimableAt,
         address proposer
     );
-    /// @notice Emitted when a pending root (and every pending root after it) is revoked.
+    /// @notice Emitted for each revoked root: the one revoked and every pending root after it.
     event RootRevoked(uint256 indexed epoch, address indexed by);
     /// @notice Emitted when `account` claims. `amount` is the cumulative increment; `bonus` the
     /// extra POD bonded with it (zero for liquid claims).
