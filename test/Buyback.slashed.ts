@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { network } from "hardhat";
 import { getAddress, maxUint256, stringToHex } from "viem";
 import { DAY, deployCore, POD, SHARES_PER_POD, type Core } from "./helpers/fixture.ts";
-import { eventsIn, mineAt, minedAt, nextAt, stake } from "./helpers/unit.ts";
+import { mineAt, minedAt, nextAt, stake } from "./helpers/unit.ts";
+import { logsOf } from "./helpers/buyback.ts";
 
 const connection = await network.create();
 const { viem, networkHelpers } = connection;
@@ -74,7 +75,7 @@ describe("Buyback burning slashed stake", () => {
     const vaultShares = await stakedPod.read.totalSupply();
     const burn = buyback.write.burnSlashedStake({ account: carol.account });
     await viem.assertions.emitWithArgs(burn, buyback, "SlashedStakeBurned", [100n * S, assets]);
-    const [withdrawn] = await eventsIn(core, await burn, stakedPod, "Withdraw");
+    const [withdrawn] = await logsOf(core.publicClient, await burn, stakedPod, "Withdraw");
     assert.equal(withdrawn?.args.assets, assets);
     assert.equal(await podToken.read.totalSupply(), supply - assets);
     assert.equal(await stakedPod.read.totalAssets(), vaultAssets - assets);

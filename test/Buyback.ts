@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
 import { network } from "hardhat";
-import { getAddress, maxUint256, zeroAddress } from "viem";
+import { getAddress, maxUint256, zeroAddress, type Address } from "viem";
 import { deployCore, now, POD } from "./helpers/fixture.ts";
-import { eventsIn, mineAt, nextAt, stake, vaultRate } from "./helpers/unit.ts";
+import { mineAt, nextAt, stake, vaultRate } from "./helpers/unit.ts";
 import {
   deployBuybackWorld,
   expectedQuote,
+  logsOf,
   MAX_SLIPPAGE_PPM,
   POOL_POD,
   POOL_USD,
@@ -47,17 +48,18 @@ describe("Buyback", () => {
 
     it("the timelock sets a route and records its first observation (RouteSet, PriceObserved)", async () => {
       const world = await setup();
-      const { buyback, usd, pair, timelock } = world;
+      const { buyback, usd, pair, owner } = world;
       assert.equal(await buyback.read.routeOf([usd.address]), pair.address);
-      assert.equal(getAddress(await buyback.read.owner()), timelock);
+      assert.equal(getAddress(await buyback.read.owner()), getAddress(world.timelock.address));
+      assert.equal(owner, getAddress(world.timelock.address));
 
       const at = (await now(connection)) + 100n;
       const cumulative = await cumulativePriceAt(pair, usd.address, at);
       assert.ok(cumulative > 0n, "the pair has accrued a price since its liquidity");
       await nextAt(connection, at);
-      const tx = buyback.write.setRoute([usd.address, pair.address], { account: timelock });
+      const tx = buyback.write.setRoute([usd.address, pair.address], { account: owner });
       await viem.assertions.emitWithArgs(tx, buyback, "RouteSet", [getAddress(usd.address), getAddress(pair.address)]);
-      const [observed] = await eventsIn(world, await tx, buyback, "PriceObserved");
+      const [observed] = await logsOf(world.publicClient, await tx, buyback, "PriceObserved");
       assert.deepEqual(observed?.args, { asset: getAddress(usd.address), priceCumulative: cumulative, timestamp: at });
       // Setting a route again starts its observations afresh.
       const { previous, latest } = await observations(world, usd.address);
@@ -78,17 +80,17 @@ describe("Buyback", () => {
     });
 
     it("refuses a pair that does not trade the asset against POD (PairMismatch)", async () => {
-      const { buyback, usd, pair, uniswap, clients, timelock, podToken } = await setup();
+      const { buyback, usd, pair, uniswap, clients, owner, podToken } = await setup();
       const usdWeth = await createPair(clients, uniswap, usd.address, uniswap.weth);
       await viem.assertions.revertWithCustomErrorWithArgs(
-        buyback.write.setRoute([usd.address, usdWeth.address], { account: timelock }),
+        buyback.write.setRoute([usd.address, usdWeth.address], { account: owner }),
         buyback,
         "PairMismatch",
         [getAddress(usdWeth.address), getAddress(usd.address)],
       );
       for (const asset of [uniswap.weth, podToken.address]) {
         await viem.assertions.revertWithCustomErrorWithArgs(
-          buyback.write.setRoute([asset, pair.address], { account: timelock }),
+          buyback.write.setRoute([asset, pair.address], { account: owner }),
           buyback,
           "PairMismatch",
           [getAddress(pair.address), getAddress(asset)],
@@ -97,10 +99,10 @@ describe("Buyback", () => {
     });
 
     it("refuses a pair without liquidity (NoLiquidity)", async () => {
-      const { buyback, uniswap, clients, timelock, podToken } = await setup();
+      const { buyback, uniswap, clients, owner, podToken } = await setup();
       const empty = await createPair(clients, uniswap, uniswap.weth, podToken.address);
       await viem.assertions.revertWithCustomErrorWithArgs(
-        buyback.write.setRoute([uniswap.weth, empty.address], { account: timelock }),
+        buyback.write.setRoute([uniswap.weth, empty.address], { account: owner }),
         buyback,
         "NoLiquidity",
         [getAddress(empty.address)],
@@ -109,17 +111,17 @@ describe("Buyback", () => {
 
     it("the zero pair clears a route: buyBack, observe and quote then fail with NoRoute", async () => {
       const world = await setup();
-      const { buyback, usd, timelock, alice } = world;
+      const { buyback, usd, owner, alice } = world;
       await usd.write.mint([buyback.address, 100n * USD]);
       await viem.assertions.emitWithArgs(
-        buyback.write.setRoute([usd.address, zeroAddress], { account: timelock }),
+        buyback.write.setRoute([usd.address, zeroAddress], { account: owner }),
         buyback,
         "RouteSet",
         [getAddress(usd.address), zeroAddress],
       );
       assert.equal(await buyback.read.routeOf([usd.address]), zeroAddress);
       assert.deepEqual((await observations(world, usd.address)).latest, { priceCumulative: 0n, timestamp: 0n });
-      const noRoute = [getAddress(usd.address)];
+      const noRoute: [Address] = [getAddress(usd.address)];
       await viem.assertions.revertWithCustomErrorWithArgs(
         buyback.write.buyBack([usd.address, maxUint256], { account: alice.account }),
         buyback,
@@ -155,7 +157,7 @@ describe("Buyback", () => {
       assert.equal(await podToken.read.balanceOf([buyback.address]), 0n);
       const raised = await vaultRate(world);
       assert.ok(raised > rate, "the staking share raises the sPOD rate");
-      const [checkpoint] = await eventsIn(world, await tx, stakedPod, "ExchangeRateCheckpointed");
+      const [checkpoint] = await logsOf(world.publicClient, await tx, stakedPod, "ExchangeRateCheckpointed");
       assert.equal(checkpoint?.args.rateRay, raised, "checkpointRate records the raised rate for votes and bonds");
     });
 
@@ -203,7 +205,7 @@ describe("Buyback", () => {
     it("has nothing to buy with no POD or a zero maximum (NothingToBuy)", async () => {
       const world = await setup();
       const { buyback, podToken } = world;
-      const args = [getAddress(podToken.address)];
+      const args: [Address] = [getAddress(podToken.address)];
       await viem.assertions.revertWithCustomErrorWithArgs(buyback.write.buyBack([podToken.address, maxUint256]), buyback, "NothingToBuy", args);
       await podRevenue(world, POD);
       await viem.assertions.revertWithCustomErrorWithArgs(buyback.write.buyBack([podToken.address, 0n]), buyback, "NothingToBuy", args);
@@ -235,10 +237,10 @@ describe("Buyback", () => {
       await viem.assertions.emitWithArgs(tx, buyback, "BoughtBack", [getAddress(usd.address), d, amountIn, expectedOut, quote.minOut]);
       const { burned, toStakers, toRewardsPool } = splitOf(expectedOut);
       await viem.assertions.emitWithArgs(tx, buyback, "BuybackDistributed", [burned, toStakers, toRewardsPool]);
-      const [swap] = await eventsIn(world, await tx, { address: pair.address, abi: pair.abi }, "Swap");
+      const [swap] = await logsOf(world.publicClient, await tx, { address: pair.address, abi: pair.abi }, "Swap");
       assert.equal(swap?.args.to, getAddress(buyback.address));
       // The observation a period old is rolled forward to the buyback's block.
-      const [observed] = await eventsIn(world, await tx, buyback, "PriceObserved");
+      const [observed] = await logsOf(world.publicClient, await tx, buyback, "PriceObserved");
       assert.deepEqual(observed?.args, {
         asset: getAddress(usd.address),
         priceCumulative: quote.cumulative,
@@ -273,7 +275,7 @@ describe("Buyback", () => {
 
     it("has nothing to buy with no balance or a zero maximum (NothingToBuy)", async () => {
       const { buyback, usd } = await setup();
-      const args = [getAddress(usd.address)];
+      const args: [Address] = [getAddress(usd.address)];
       await viem.assertions.revertWithCustomErrorWithArgs(buyback.write.buyBack([usd.address, maxUint256]), buyback, "NothingToBuy", args);
       await usd.write.mint([buyback.address, USD]);
       await viem.assertions.revertWithCustomErrorWithArgs(buyback.write.buyBack([usd.address, 0n]), buyback, "NothingToBuy", args);

@@ -50,7 +50,7 @@ describe("Buyback TWAP", () => {
     await usd.write.mint([buyback.address, 100n * USD]);
     const { latest } = await observations(world, usd.address);
     const readyAt = latest.timestamp + TWAP_PERIOD;
-    const args = [getAddress(usd.address), readyAt];
+    const args: [Address, bigint] = [getAddress(usd.address), readyAt];
     await viem.assertions.revertWithCustomErrorWithArgs(buyback.read.quote([usd.address, USD]), buyback, "TwapNotReady", args);
     await nextAt(connection, readyAt - 1n);
     await viem.assertions.revertWithCustomErrorWithArgs(buyback.write.buyBack([usd.address, maxUint256]), buyback, "TwapNotReady", args);
@@ -133,13 +133,13 @@ describe("Buyback TWAP", () => {
 
   it("refuses a previous observation younger than a lengthened period", async () => {
     const world = await setup();
-    const { buyback, usd, protocolParams, timelock } = world;
+    const { buyback, usd, protocolParams, owner } = world;
     await usd.write.mint([buyback.address, 100n * USD]);
     const { latest: first } = await observations(world, usd.address);
     await nextAt(connection, first.timestamp + TWAP_PERIOD);
     await buyback.write.observe([usd.address]);
     const { latest } = await observations(world, usd.address);
-    await protocolParams.write.setParameter([paramName("buybackTwapPeriod"), 2n * TWAP_PERIOD], { account: timelock });
+    await protocolParams.write.setParameter([paramName("buybackTwapPeriod"), 2n * TWAP_PERIOD], { account: owner });
     // `first` is now only a little over one (old) period old: less than the new period.
     await viem.assertions.revertWithCustomErrorWithArgs(buyback.write.buyBack([usd.address, maxUint256]), buyback, "TwapNotReady", [
       getAddress(usd.address),
@@ -150,7 +150,7 @@ describe("Buyback TWAP", () => {
 
   it("reads the price of either token order of the pair (asset as token0 and as token1)", async () => {
     const world = await setup();
-    const { buyback, usd, pair, podToken, clients, uniswap, deployer, timelock } = world;
+    const { buyback, usd, pair, podToken, clients, uniswap, deployer, owner } = world;
     const podIsToken0 = BigInt(podToken.address) < BigInt(usd.address);
     // Deploy stablecoins until one sorts on the other side of POD (addresses are deterministic).
     let other = await viem.deployContract("DevStablecoin", [deployer.account.address]);
@@ -168,7 +168,7 @@ describe("Buyback TWAP", () => {
       [other.address, podToken.address, 50_000n * USD, POOL_POD, 0n, 0n, deployer.account.address, DEADLINE],
       { account: deployer.account, chain: deployer.chain },
     );
-    await buyback.write.setRoute([other.address, otherPair.address], { account: timelock });
+    await buyback.write.setRoute([other.address, otherPair.address], { account: owner });
     await usd.write.mint([buyback.address, 100n * USD]);
 
     const [, startOther] = await buyback.read.observationsOf([other.address]);

@@ -1,5 +1,15 @@
 import type { NetworkConnection } from "hardhat/types/network";
-import { getAddress, parseEther, parseUnits, type Address } from "viem";
+import {
+  getAddress,
+  parseEther,
+  parseEventLogs,
+  parseUnits,
+  type Abi,
+  type Address,
+  type ContractEventName,
+  type Hash,
+  type PublicClient,
+} from "viem";
 import { DAY, deployCore, POD } from "./fixture.ts";
 import { actAsTimelock, stake } from "./unit.ts";
 import {
@@ -51,10 +61,11 @@ export async function deployBuybackWorld(connection: NetworkConnection) {
     { account: deployer.account, chain: deployer.chain },
   );
 
-  const timelock = await actAsTimelock(connection, core);
-  await buyback.write.setRoute([usd.address, pair.address], { account: timelock });
+  // The timelock owns the buyback and the parameters; the tests act as it.
+  const owner = await actAsTimelock(connection, core);
+  await buyback.write.setRoute([usd.address, pair.address], { account: owner });
   await stake(core, carol, 100_000n * POD);
-  return { ...core, clients, uniswap, usd, pair, timelock };
+  return { ...core, clients, uniswap, usd, pair, owner };
 }
 
 export type BuybackWorld = Awaited<ReturnType<typeof deployBuybackWorld>>;
@@ -103,9 +114,14 @@ export function splitOf(amount: bigint) {
   return { burned: amount - toStakers - toRewardsPool, toStakers, toRewardsPool };
 }
 
-/** `amount` whole dUSD in base units, for readability. */
-export const usd = (amount: string): bigint => parseUnits(amount, 6);
-/** `amount` whole POD in wei. */
-export const pod = (amount: string): bigint => parseEther(amount);
-/** Checksummed, for comparing with event arguments. */
-export const addr = (address: Address): Address => getAddress(address);
+/** The decoded `eventName` logs that `contract` emitted in transaction `hash`, typed by its ABI. */
+export async function logsOf<const abi extends Abi, eventName extends ContractEventName<abi>>(
+  publicClient: PublicClient,
+  hash: Hash,
+  contract: { address: Address; abi: abi },
+  eventName: eventName,
+) {
+  const receipt = await publicClient.waitForTransactionReceipt({ hash });
+  const own = receipt.logs.filter((log) => getAddress(log.address) === getAddress(contract.address));
+  return parseEventLogs({ abi: contract.abi, logs: own, eventName });
+}
