@@ -80,5 +80,8 @@ interface IBuyback {
     function routeOf(address asset) external view returns (address);
 
     /// @notice The last two TWAP observations of `asset` (the older is zero until a second exists).
-    function observationsOf(address asset) external view returns (Observation memory previous, Observation memory latest);
+    function observationsOf(address asset)
+        external
+        view
+        returns (Observation memory previous, Observation memory latest);
 }

@@ -50,15 +50,16 @@ contract Buyback is IBuyback, Ownable, ReentrancyGuardTransient {
 
     /// @inheritdoc IBuyback
     function buyBack(address asset, uint256 maxAmountIn) external nonReentrant returns (uint256 podOut) {
-        uint256 amountIn = Math.min(IERC20(asset).balanceOf(address(this)), maxAmountIn);
         if (asset == address(pod)) {
-            if (amountIn == 0) revert NothingToBuy(asset);
-            emit BoughtBack(asset, msg.sender, amountIn, amountIn, amountIn);
-            _distribute(amountIn);
-            return amountIn;
+            podOut = Math.min(pod.balanceOf(address(this)), maxAmountIn);
+            if (podOut == 0) revert NothingToBuy(asset);
+            emit BoughtBack(asset, msg.sender, podOut, podOut, podOut);
+            _distribute(podOut);
+            return podOut;
         }
 
         Route memory route = _requireRoute(asset);
+        uint256 amountIn = Math.min(IERC20(asset).balanceOf(address(this)), maxAmountIn);
         if (amountIn == 0) revert NothingToBuy(asset);
         (uint256 cumulative, uint256 reserveIn, uint256 reserveOut) = _pairState(route);
         uint256 period = params.getParameter("buybackTwapPeriod");
@@ -88,7 +89,9 @@ contract Buyback is IBuyback, Ownable, ReentrancyGuardTransient {
     /// @inheritdoc IBuyback
     function observe(address asset) external nonReentrant {
         Route memory route = _requireRoute(asset);
-        uint64 readyAt = _observations[asset][route.latest].timestamp + uint64(params.getParameter("buybackTwapPeriod"));
+        uint256 period = params.getParameter("buybackTwapPeriod");
+        // The period is bounded by ProtocolParams (at most 7 days).
+        uint64 readyAt = _observations[asset][route.latest].timestamp + uint64(period);
         if (block.timestamp < readyAt) revert TwapNotReady(asset, readyAt);
         (uint256 cumulative,,) = _pairState(route);
         _record(asset, route, cumulative);
@@ -165,7 +168,11 @@ contract Buyback is IBuyback, Ownable, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IBuyback
-    function observationsOf(address asset) external view returns (Observation memory previous, Observation memory latest) {
+    function observationsOf(address asset)
+        external
+        view
+        returns (Observation memory previous, Observation memory latest)
+    {
         uint8 newest = _routes[asset].latest;
         return (_observations[asset][newest ^ 1], _observations[asset][newest]);
     }
