@@ -35,7 +35,7 @@ describe("NodeReports: filing", () => {
       const core = await load();
       const { nodeReports, nodeRegistry, bob, a, b, k, tree } = core;
       const proof = validatorProof(tree, b);
-      const { result } = await nodeReports.simulate.reportNode([k, EVIDENCE, proof], { account: bob.account });
+      const { result } = await nodeReports.simulate.reportNode([k, EVIDENCE, proof], { account: b });
       assert.equal(result, 1n);
       const tx = nodeReports.write.reportNode([k, EVIDENCE, proof], { account: bob.account });
       await viem.assertions.emitWithArgs(tx, nodeReports, "NodeReported", [1n, k, b, a, EVIDENCE]);

@@ -88,7 +88,7 @@ export type ReportsCore = Awaited<ReturnType<typeof deployReports>>;
 /** Files a report against NODE by `reporter` (bob by default) with EVIDENCE; returns its id. */
 export async function fileReport(core: ReportsCore, reporter: Core["bob"] = core.bob, evidence: Hex = EVIDENCE): Promise<bigint> {
   const proof = validatorProof(core.tree, reporter.account.address);
-  const { result } = await core.nodeReports.simulate.reportNode([core.k, evidence, proof], { account: reporter.account });
+  const { result } = await core.nodeReports.simulate.reportNode([core.k, evidence, proof], { account: reporter.account.address });
   await core.nodeReports.write.reportNode([core.k, evidence, proof], { account: reporter.account });
   return result;
 }
