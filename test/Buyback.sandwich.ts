@@ -75,7 +75,9 @@ describe("Buyback against a sandwich", () => {
         { account: attacker, chain, gas },
       );
       await connection.networkHelpers.mine();
-      const receipts = await Promise.all([frontRun, victim, backRun].map((hash) => publicClient.getTransactionReceipt({ hash })));
+      const receipts = await Promise.all(
+        [frontRun, victim, backRun].map((hash) => publicClient.getTransactionReceipt({ hash })),
+      );
       assert.deepEqual(
         receipts.map((r) => [r.blockNumber, r.transactionIndex, r.status]),
         [
@@ -133,7 +135,7 @@ describe("Buyback against a sandwich", () => {
     assert.equal(await usd.read.balanceOf([buyback.address]), 0n);
   });
 
-  it("after a lasting price move, the buyback waits until the TWAP has caught up, then sells at the new price", async () => {
+  it("waits out a lasting price move until the TWAP catches up, then sells at the new price", async () => {
     const world = await setup();
     const { buyback, usd, pair, podToken, dave, bob } = world;
     const { start, at } = await funded(world);

@@ -63,9 +63,19 @@ describe("Buyback burning slashed stake", () => {
       opensAt + WINDOW,
     ]);
 
-    await viem.assertions.revertWithCustomErrorWithArgs(buyback.write.burnSlashedStake(), buyback, "StakeBurnCoolingDown", [opensAt]);
+    await viem.assertions.revertWithCustomErrorWithArgs(
+      buyback.write.burnSlashedStake(),
+      buyback,
+      "StakeBurnCoolingDown",
+      [opensAt],
+    );
     await nextAt(connection, opensAt - 1n);
-    await viem.assertions.revertWithCustomErrorWithArgs(buyback.write.burnSlashedStake(), buyback, "StakeBurnCoolingDown", [opensAt]);
+    await viem.assertions.revertWithCustomErrorWithArgs(
+      buyback.write.burnSlashedStake(),
+      buyback,
+      "StakeBurnCoolingDown",
+      [opensAt],
+    );
 
     await mineAt(connection, opensAt);
     const assets = await stakedPod.read.previewRedeem([100n * S]);
@@ -93,12 +103,22 @@ describe("Buyback burning slashed stake", () => {
     await slash(100n * S);
     const opensAt = (await minedAt(core, await buyback.write.burnSlashedStake())) + COOLDOWN;
     await slash(50n * S);
-    await viem.assertions.revertWithCustomErrorWithArgs(buyback.write.burnSlashedStake(), buyback, "StakeBurnCoolingDown", [opensAt]);
+    await viem.assertions.revertWithCustomErrorWithArgs(
+      buyback.write.burnSlashedStake(),
+      buyback,
+      "StakeBurnCoolingDown",
+      [opensAt],
+    );
 
     await mineAt(connection, opensAt + DAY);
     const assets = await stakedPod.read.previewRedeem([100n * S]);
     const supply = await podToken.read.totalSupply();
-    await viem.assertions.emitWithArgs(buyback.write.burnSlashedStake(), buyback, "SlashedStakeBurned", [100n * S, assets]);
+    await viem.assertions.emitWithArgs(
+      buyback.write.burnSlashedStake(),
+      buyback,
+      "SlashedStakeBurned",
+      [100n * S, assets],
+    );
     assert.equal(await podToken.read.totalSupply(), supply - assets);
     assert.equal(await sharesOf(core), 50n * S);
 
@@ -127,6 +147,11 @@ describe("Buyback burning slashed stake", () => {
     });
     await mineAt(connection, closesAt + COOLDOWN);
     const assets = await stakedPod.read.previewRedeem([120n * S]);
-    await viem.assertions.emitWithArgs(buyback.write.burnSlashedStake(), buyback, "SlashedStakeBurned", [120n * S, assets]);
+    await viem.assertions.emitWithArgs(
+      buyback.write.burnSlashedStake(),
+      buyback,
+      "SlashedStakeBurned",
+      [120n * S, assets],
+    );
   });
 });

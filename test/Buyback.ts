@@ -17,7 +17,13 @@ import {
   USD,
   type BuybackWorld,
 } from "./helpers/buyback.ts";
-import { createPair, cumulativePriceAt, PAIR_INIT_CODE_HASH, publishedPairInitCodeHash, reservesFor } from "./helpers/uniswap.ts";
+import {
+  createPair,
+  cumulativePriceAt,
+  PAIR_INIT_CODE_HASH,
+  publishedPairInitCodeHash,
+  reservesFor,
+} from "./helpers/uniswap.ts";
 
 const connection = await network.create();
 const { viem } = connection;
@@ -128,8 +134,18 @@ describe("Buyback", () => {
         "NoRoute",
         noRoute,
       );
-      await viem.assertions.revertWithCustomErrorWithArgs(buyback.write.observe([usd.address]), buyback, "NoRoute", noRoute);
-      await viem.assertions.revertWithCustomErrorWithArgs(buyback.read.quote([usd.address, USD]), buyback, "NoRoute", noRoute);
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        buyback.write.observe([usd.address]),
+        buyback,
+        "NoRoute",
+        noRoute,
+      );
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        buyback.read.quote([usd.address, USD]),
+        buyback,
+        "NoRoute",
+        noRoute,
+      );
     });
   });
 
@@ -149,7 +165,12 @@ describe("Buyback", () => {
       assert.deepEqual(await buyback.read.quote([podToken.address, amount]), [amount, amount]);
       const tx = buyback.write.buyBack([podToken.address, maxUint256], { account: bob.account });
       const b = getAddress(bob.account.address);
-      await viem.assertions.emitWithArgs(tx, buyback, "BoughtBack", [getAddress(podToken.address), b, amount, amount, amount]);
+      await viem.assertions.emitWithArgs(
+        tx,
+        buyback,
+        "BoughtBack",
+        [getAddress(podToken.address), b, amount, amount, amount],
+      );
       await viem.assertions.emitWithArgs(tx, buyback, "BuybackDistributed", [burned, toStakers, toRewardsPool]);
       assert.equal(await podToken.read.totalSupply(), supply - burned);
       assert.equal(await stakedPod.read.totalAssets(), vaultAssets + toStakers);
@@ -206,9 +227,19 @@ describe("Buyback", () => {
       const world = await setup();
       const { buyback, podToken } = world;
       const args: [Address] = [getAddress(podToken.address)];
-      await viem.assertions.revertWithCustomErrorWithArgs(buyback.write.buyBack([podToken.address, maxUint256]), buyback, "NothingToBuy", args);
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        buyback.write.buyBack([podToken.address, maxUint256]),
+        buyback,
+        "NothingToBuy",
+        args,
+      );
       await podRevenue(world, POD);
-      await viem.assertions.revertWithCustomErrorWithArgs(buyback.write.buyBack([podToken.address, 0n]), buyback, "NothingToBuy", args);
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        buyback.write.buyBack([podToken.address, 0n]),
+        buyback,
+        "NothingToBuy",
+        args,
+      );
     });
   });
 
@@ -234,7 +265,12 @@ describe("Buyback", () => {
       await nextAt(connection, at + 1n);
       const quote = await expectedQuote(pair, usd.address, amountIn, at + 1n, start);
       const tx = buyback.write.buyBack([usd.address, maxUint256], { account: dave.account });
-      await viem.assertions.emitWithArgs(tx, buyback, "BoughtBack", [getAddress(usd.address), d, amountIn, expectedOut, quote.minOut]);
+      await viem.assertions.emitWithArgs(
+        tx,
+        buyback,
+        "BoughtBack",
+        [getAddress(usd.address), d, amountIn, expectedOut, quote.minOut],
+      );
       const { burned, toStakers, toRewardsPool } = splitOf(expectedOut);
       await viem.assertions.emitWithArgs(tx, buyback, "BuybackDistributed", [burned, toStakers, toRewardsPool]);
       const [swap] = await logsOf(world.publicClient, await tx, { address: pair.address, abi: pair.abi }, "Swap");
@@ -276,9 +312,19 @@ describe("Buyback", () => {
     it("has nothing to buy with no balance or a zero maximum (NothingToBuy)", async () => {
       const { buyback, usd } = await setup();
       const args: [Address] = [getAddress(usd.address)];
-      await viem.assertions.revertWithCustomErrorWithArgs(buyback.write.buyBack([usd.address, maxUint256]), buyback, "NothingToBuy", args);
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        buyback.write.buyBack([usd.address, maxUint256]),
+        buyback,
+        "NothingToBuy",
+        args,
+      );
       await usd.write.mint([buyback.address, USD]);
-      await viem.assertions.revertWithCustomErrorWithArgs(buyback.write.buyBack([usd.address, 0n]), buyback, "NothingToBuy", args);
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        buyback.write.buyBack([usd.address, 0n]),
+        buyback,
+        "NothingToBuy",
+        args,
+      );
     });
 
     it("refuses a sale larger than the pool absorbs within the slippage bound (SlippageExceeded)", async () => {

@@ -34,13 +34,12 @@ async function buyBackAt(
   const { buyback, usd, pair, deployer } = world;
   const { minOut, expectedOut } = await expectedQuote(pair, usd.address, amountIn, at, start);
   await nextAt(connection, at);
-  await viem.assertions.emitWithArgs(buyback.write.buyBack([usd.address, amountIn]), buyback, "BoughtBack", [
-    getAddress(usd.address),
-    getAddress(deployer.account.address),
-    amountIn,
-    expectedOut,
-    minOut,
-  ]);
+  await viem.assertions.emitWithArgs(
+    buyback.write.buyBack([usd.address, amountIn]),
+    buyback,
+    "BoughtBack",
+    [getAddress(usd.address), getAddress(deployer.account.address), amountIn, expectedOut, minOut],
+  );
 }
 
 describe("Buyback TWAP", () => {
@@ -51,9 +50,19 @@ describe("Buyback TWAP", () => {
     const { latest } = await observations(world, usd.address);
     const readyAt = latest.timestamp + TWAP_PERIOD;
     const args: [Address, bigint] = [getAddress(usd.address), readyAt];
-    await viem.assertions.revertWithCustomErrorWithArgs(buyback.read.quote([usd.address, USD]), buyback, "TwapNotReady", args);
+    await viem.assertions.revertWithCustomErrorWithArgs(
+      buyback.read.quote([usd.address, USD]),
+      buyback,
+      "TwapNotReady",
+      args,
+    );
     await nextAt(connection, readyAt - 1n);
-    await viem.assertions.revertWithCustomErrorWithArgs(buyback.write.buyBack([usd.address, maxUint256]), buyback, "TwapNotReady", args);
+    await viem.assertions.revertWithCustomErrorWithArgs(
+      buyback.write.buyBack([usd.address, maxUint256]),
+      buyback,
+      "TwapNotReady",
+      args,
+    );
     await buyBackAt(world, readyAt, 100n * USD, latest);
   });
 
@@ -71,19 +80,22 @@ describe("Buyback TWAP", () => {
     );
     const { cumulative } = await expectedQuote(pair, usd.address, USD, readyAt, first);
     await nextAt(connection, readyAt);
-    await viem.assertions.emitWithArgs(buyback.write.observe([usd.address], { account: alice.account }), buyback, "PriceObserved", [
-      getAddress(usd.address),
-      cumulative,
-      readyAt,
-    ]);
+    await viem.assertions.emitWithArgs(
+      buyback.write.observe([usd.address], { account: alice.account }),
+      buyback,
+      "PriceObserved",
+      [getAddress(usd.address), cumulative, readyAt],
+    );
     assert.deepEqual(await observations(world, usd.address), {
       previous: first,
       latest: { priceCumulative: cumulative, timestamp: readyAt },
     });
-    await viem.assertions.revertWithCustomErrorWithArgs(buyback.write.observe([usd.address]), buyback, "TwapNotReady", [
-      getAddress(usd.address),
-      readyAt + TWAP_PERIOD,
-    ]);
+    await viem.assertions.revertWithCustomErrorWithArgs(
+      buyback.write.observe([usd.address]),
+      buyback,
+      "TwapNotReady",
+      [getAddress(usd.address), readyAt + TWAP_PERIOD],
+    );
   });
 
   it("cannot be griefed: right after an observe or a dust buyback, the previous observation still serves", async () => {
@@ -107,19 +119,23 @@ describe("Buyback TWAP", () => {
     const { latest: first } = await observations(world, usd.address);
     const staleAt = first.timestamp + 4n * TWAP_PERIOD + 1n;
     await nextAt(connection, staleAt);
-    await viem.assertions.revertWithCustomErrorWithArgs(buyback.write.buyBack([usd.address, maxUint256]), buyback, "TwapStale", [
-      getAddress(usd.address),
-      first.timestamp,
-    ]);
+    await viem.assertions.revertWithCustomErrorWithArgs(
+      buyback.write.buyBack([usd.address, maxUint256]),
+      buyback,
+      "TwapStale",
+      [getAddress(usd.address), first.timestamp],
+    );
     await nextAt(connection, staleAt + 1n);
     await buyback.write.observe([usd.address]);
     const { latest } = await observations(world, usd.address);
     assert.equal(latest.timestamp, staleAt + 1n);
     // The previous observation is stale and the newest too young: wait for the newest.
-    await viem.assertions.revertWithCustomErrorWithArgs(buyback.write.buyBack([usd.address, maxUint256]), buyback, "TwapNotReady", [
-      getAddress(usd.address),
-      latest.timestamp + TWAP_PERIOD,
-    ]);
+    await viem.assertions.revertWithCustomErrorWithArgs(
+      buyback.write.buyBack([usd.address, maxUint256]),
+      buyback,
+      "TwapNotReady",
+      [getAddress(usd.address), latest.timestamp + TWAP_PERIOD],
+    );
     await buyBackAt(world, latest.timestamp + TWAP_PERIOD, 100n * USD, latest);
   });
 
@@ -141,10 +157,12 @@ describe("Buyback TWAP", () => {
     const { latest } = await observations(world, usd.address);
     await protocolParams.write.setParameter([paramName("buybackTwapPeriod"), 2n * TWAP_PERIOD], { account: owner });
     // `first` is now only a little over one (old) period old: less than the new period.
-    await viem.assertions.revertWithCustomErrorWithArgs(buyback.write.buyBack([usd.address, maxUint256]), buyback, "TwapNotReady", [
-      getAddress(usd.address),
-      latest.timestamp + 2n * TWAP_PERIOD,
-    ]);
+    await viem.assertions.revertWithCustomErrorWithArgs(
+      buyback.write.buyBack([usd.address, maxUint256]),
+      buyback,
+      "TwapNotReady",
+      [getAddress(usd.address), latest.timestamp + 2n * TWAP_PERIOD],
+    );
     await buyBackAt(world, first.timestamp + 2n * TWAP_PERIOD, 100n * USD, first);
   });
 
@@ -180,19 +198,20 @@ describe("Buyback TWAP", () => {
     assert.equal(quoteOther.minOut, 392n * POD);
     assert.equal(quoteUsd.minOut, 196n * POD);
     await connection.networkHelpers.time.increaseTo(at);
-    assert.deepEqual(await buyback.read.quote([other.address, 100n * USD]), [quoteOther.minOut, quoteOther.expectedOut]);
+    const otherQuote = await buyback.read.quote([other.address, 100n * USD]);
+    assert.deepEqual(otherQuote, [quoteOther.minOut, quoteOther.expectedOut]);
     assert.deepEqual(await buyback.read.quote([usd.address, 100n * USD]), [quoteUsd.minOut, quoteUsd.expectedOut]);
     const [reserveIn, reserveOut] = await reservesFor(otherPair, other.address);
     const sale = await expectedQuote(otherPair, other.address, 100n * USD, at + 1n, startOther);
     await nextAt(connection, at + 1n);
-    await viem.assertions.emitWithArgs(buyback.write.buyBack([other.address, maxUint256]), buyback, "BoughtBack", [
-      getAddress(other.address),
-      getAddress(deployer.account.address),
-      100n * USD,
-      sale.expectedOut,
-      sale.minOut,
-    ]);
-    assert.deepEqual(await reservesFor(otherPair, other.address), [reserveIn + 100n * USD, reserveOut - sale.expectedOut]);
+    await viem.assertions.emitWithArgs(
+      buyback.write.buyBack([other.address, maxUint256]),
+      buyback,
+      "BoughtBack",
+      [getAddress(other.address), getAddress(deployer.account.address), 100n * USD, sale.expectedOut, sale.minOut],
+    );
+    const reserves = await reservesFor(otherPair, other.address);
+    assert.deepEqual(reserves, [reserveIn + 100n * USD, reserveOut - sale.expectedOut]);
   });
 
   it("gas: stablecoin buybacks (swap and split) and a POD buyback", async () => {
