@@ -51,7 +51,7 @@ describe("RewardsDistributor: claim", () => {
     const tree = rewardTree({ [a]: 100n * POD, [b]: 50n * POD });
     await accept(core, 0n, tree);
     const before = await podToken.read.balanceOf([a]);
-    const { result } = await rd.simulate.claim(claimArgs(tree, a, 100n * POD), { account: bob.account });
+    const { result } = await rd.simulate.claim(claimArgs(tree, a, 100n * POD), { account: bob.account.address });
     assert.equal(result, 100n * POD);
     const tx = rd.write.claim(claimArgs(tree, a, 100n * POD), { account: bob.account });
     await viem.assertions.emitWithArgs(tx, rd, "RewardsClaimed", [a, 100n * POD, 100n * POD, 0n, false, 0n]);

@@ -28,12 +28,12 @@ const [O0, O1, O2] = ORACLES.map((o) => getAddress(o.address)) as [Hex, Hex, Hex
 async function setup() {
   const core = await connection.networkHelpers.loadFixture(fixture);
   const timelock = await actAsTimelock(connection, core);
-  return { ...core, rd: core.rewardsDistributor, timelock };
+  return { ...core, rd: core.rewardsDistributor, governance: timelock };
 }
 
 describe("RewardsDistributor: oracles", () => {
   it("deploys with the oracle set, an empty schedule, the funded pool and the governed roles", async () => {
-    const { rd, timelock, deployer, nodeReports, publicClient } = await setup();
+    const { rd, governance: timelock, deployer, nodeReports, publicClient } = await setup();
     assert.deepEqual(await rd.read.oracles(), [[O0, O1, O2], QUORUM]);
     assert.equal(await rd.read.nextEpoch(), 0n);
     assert.equal(await rd.read.poolSurplus(), POOL_FUNDING);
@@ -57,7 +57,7 @@ describe("RewardsDistributor: oracles", () => {
 
   it("governance replaces the set (OracleSetChanged); only the new oracles count", async () => {
     const core = await setup();
-    const { rd, timelock } = core;
+    const { rd, governance: timelock } = core;
     const newSet = [O2, getAddress(OUTSIDER.address)];
     await viem.assertions.emitWithArgs(rd.write.setOracles([newSet, 1n], { account: timelock }), rd, "OracleSetChanged", [newSet, 1n]);
     assert.deepEqual(await rd.read.oracles(), [newSet, 1n]);
@@ -82,7 +82,7 @@ describe("RewardsDistributor: oracles", () => {
   });
 
   it("refuses empty sets, impossible quorums, duplicates and the zero address (InvalidOracleSet)", async () => {
-    const { rd, timelock } = await setup();
+    const { rd, governance: timelock } = await setup();
     const cases: [Hex[], bigint][] = [
       [[], 0n],
       [[], 1n],
@@ -252,7 +252,7 @@ describe("RewardsDistributor: proposeRoot", () => {
 
   it("never makes a root claimable before the previous one, even if the window shrinks", async () => {
     const core = await setup();
-    const { rd, protocolParams, timelock } = core;
+    const { rd, protocolParams, governance: timelock } = core;
     // Epoch 0's root comes late, just before epoch 1 closes; then governance drops the window.
     const lateAt = (await epochClose(core, 1n)) - 10n;
     await nextAt(connection, lateAt);
@@ -293,7 +293,7 @@ describe("RewardsDistributor: revokeRoot", () => {
 
   it("revokes the root and every later one; governance may revoke too", async () => {
     const core = await threePending();
-    const { rd, timelock } = core;
+    const { rd, governance: timelock } = core;
     const hash = await rd.write.revokeRoot([1n], { account: timelock });
     const events = await eventsIn(core, hash, rd, "RootRevoked");
     assert.deepEqual(events.map((e) => e.args), [
