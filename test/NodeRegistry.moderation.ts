@@ -49,13 +49,13 @@ describe("NodeRegistry moderation", () => {
       const who = getAddress(caller.account.address);
       const opts = { account: caller.account };
       const calls = [
-        [reg.write.setNodeSuspended([K, true, REASON], opts), suspender],
-        [reg.write.setAccountSuspended([a, true, REASON], opts), suspender],
-        [reg.write.banNode([K, REASON], opts), banner],
-        [reg.write.banAccount([a, REASON], opts), banner],
+        [() => reg.write.setNodeSuspended([K, true, REASON], opts), suspender],
+        [() => reg.write.setAccountSuspended([a, true, REASON], opts), suspender],
+        [() => reg.write.banNode([K, REASON], opts), banner],
+        [() => reg.write.banAccount([a, REASON], opts), banner],
       ] as const;
       for (const [call, needed] of calls) {
-        await viem.assertions.revertWithCustomErrorWithArgs(call, reg, "AccessControlUnauthorizedAccount", [who, needed]);
+        await viem.assertions.revertWithCustomErrorWithArgs(call(), reg, "AccessControlUnauthorizedAccount", [who, needed]);
       }
     }
   });
@@ -82,20 +82,32 @@ describe("NodeRegistry moderation", () => {
 
     it("refuses no-op changes (SuspensionUnchanged), unknown keys (UnknownNode) and banned keys (NodeIsBanned)", async () => {
       const { reg, tl } = await moderated();
-      await viem.assertions.revertWithCustomErrorWithArgs(reg.write.setNodeSuspended([K, false, REASON], { account: tl }), reg, "SuspensionUnchanged", [
-        K,
-        false,
-      ]);
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        reg.write.setNodeSuspended([K, false, REASON], { account: tl }),
+        reg,
+        "SuspensionUnchanged",
+        [K, false],
+      );
       await reg.write.setNodeSuspended([K, true, REASON], { account: tl });
-      await viem.assertions.revertWithCustomErrorWithArgs(reg.write.setNodeSuspended([K, true, REASON], { account: tl }), reg, "SuspensionUnchanged", [
-        K,
-        true,
-      ]);
-      await viem.assertions.revertWithCustomErrorWithArgs(reg.write.setNodeSuspended([UNKNOWN, true, REASON], { account: tl }), reg, "UnknownNode", [
-        UNKNOWN,
-      ]);
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        reg.write.setNodeSuspended([K, true, REASON], { account: tl }),
+        reg,
+        "SuspensionUnchanged",
+        [K, true],
+      );
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        reg.write.setNodeSuspended([UNKNOWN, true, REASON], { account: tl }),
+        reg,
+        "UnknownNode",
+        [UNKNOWN],
+      );
       await reg.write.banNode([K2, REASON], { account: tl });
-      await viem.assertions.revertWithCustomErrorWithArgs(reg.write.setNodeSuspended([K2, true, REASON], { account: tl }), reg, "NodeIsBanned", [K2]);
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        reg.write.setNodeSuspended([K2, true, REASON], { account: tl }),
+        reg,
+        "NodeIsBanned",
+        [K2],
+      );
     });
 
     it("a suspension stays with the key when it leaves and rejoins", async () => {
@@ -110,26 +122,34 @@ describe("NodeRegistry moderation", () => {
 
     it("suspends and unsuspends a whole account (AccountSuspensionChanged): none of its nodes serve meanwhile", async () => {
       const { reg, tl, a } = await moderated();
-      await viem.assertions.emitWithArgs(reg.write.setAccountSuspended([a, true, REASON], { account: tl }), reg, "AccountSuspensionChanged", [
-        a,
-        true,
-        REASON,
-      ]);
+      await viem.assertions.emitWithArgs(
+        reg.write.setAccountSuspended([a, true, REASON], { account: tl }),
+        reg,
+        "AccountSuspensionChanged",
+        [a, true, REASON],
+      );
       assert.deepEqual(await reg.read.accountStatus([a]), [true, false]);
       assert.equal(await reg.read.isNodeServing([K]), false);
       assert.equal(await reg.read.isNodeServing([K2]), false);
       assert.equal((await reg.read.getNode([K])).suspended, false, "the nodes' own flags are untouched");
-      await viem.assertions.revertWithCustomErrorWithArgs(reg.write.setAccountSuspended([a, true, REASON], { account: tl }), reg, "SuspensionUnchanged", [
-        a,
-        true,
-      ]);
-      await viem.assertions.emitWithArgs(reg.write.setAccountSuspended([a, false, REASON], { account: tl }), reg, "AccountSuspensionChanged", [
-        a,
-        false,
-        REASON,
-      ]);
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        reg.write.setAccountSuspended([a, true, REASON], { account: tl }),
+        reg,
+        "SuspensionUnchanged",
+        [a, true],
+      );
+      await viem.assertions.emitWithArgs(
+        reg.write.setAccountSuspended([a, false, REASON], { account: tl }),
+        reg,
+        "AccountSuspensionChanged",
+        [a, false, REASON],
+      );
       assert.equal(await reg.read.isNodeServing([K]), true);
-      await viem.assertions.revertWithCustomError(reg.write.setAccountSuspended([zeroAddress, true, REASON], { account: tl }), reg, "ZeroAddress");
+      await viem.assertions.revertWithCustomError(
+        reg.write.setAccountSuspended([zeroAddress, true, REASON], { account: tl }),
+        reg,
+        "ZeroAddress",
+      );
     });
   });
 
@@ -164,7 +184,12 @@ describe("NodeRegistry moderation", () => {
       await viem.assertions.emitWithArgs(reg.write.banNode([K, REASON], { account: tl }), reg, "NodeBanned", [K, a, REASON]);
       await viem.assertions.revertWithCustomErrorWithArgs(registerNode(core, bob, KEY), reg, "NodeIsBanned", [K]);
       await viem.assertions.revertWithCustomErrorWithArgs(reg.write.banNode([K, REASON], { account: tl }), reg, "NodeIsBanned", [K]);
-      await viem.assertions.revertWithCustomErrorWithArgs(reg.write.banNode([UNKNOWN, REASON], { account: tl }), reg, "UnknownNode", [UNKNOWN]);
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        reg.write.banNode([UNKNOWN, REASON], { account: tl }),
+        reg,
+        "UnknownNode",
+        [UNKNOWN],
+      );
     });
 
     it("bans an account for good (AccountBanned): its nodes stop, it registers no key, its keys join no alias", async () => {
@@ -197,9 +222,12 @@ describe("NodeRegistry moderation", () => {
       const { reg, tl, a } = await moderated();
       await reg.write.banAccount([a, REASON], { account: tl });
       await viem.assertions.revertWithCustomErrorWithArgs(reg.write.banAccount([a, REASON], { account: tl }), reg, "AccountIsBanned", [a]);
-      await viem.assertions.revertWithCustomErrorWithArgs(reg.write.setAccountSuspended([a, true, REASON], { account: tl }), reg, "AccountIsBanned", [
-        a,
-      ]);
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        reg.write.setAccountSuspended([a, true, REASON], { account: tl }),
+        reg,
+        "AccountIsBanned",
+        [a],
+      );
       await viem.assertions.revertWithCustomError(reg.write.banAccount([zeroAddress, REASON], { account: tl }), reg, "ZeroAddress");
     });
   });

@@ -2,7 +2,17 @@ import assert from "node:assert/strict";
 import { network } from "hardhat";
 import { encodeFunctionData, getAddress, keccak256, toHex, zeroHash } from "viem";
 import { DAY, paramName, POD, SHARES_PER_POD } from "./helpers/fixture.ts";
-import { deployReports, EVIDENCE, fileReport, NODE, POOL_FUNDING, PPM, REASON, validatorProof, type ReportsCore } from "./helpers/reports.ts";
+import {
+  deployReports,
+  EVIDENCE,
+  fileReport,
+  NODE,
+  POOL_FUNDING,
+  PPM,
+  REASON,
+  validatorProof,
+  type ReportsCore,
+} from "./helpers/reports.ts";
 import { nodeKey, registerNode } from "./helpers/registry.ts";
 import { actAsTimelock, role, stake } from "./helpers/unit.ts";
 
@@ -37,11 +47,12 @@ describe("NodeReports: confirmation", () => {
     const id = await fileReport(core);
     for (const caller of [alice, bob, deployer]) {
       const who = getAddress(caller.account.address);
-      for (const call of [
-        nodeReports.write.confirmReport([id, MAX_SLASH], { account: caller.account }),
-        nodeReports.write.dismissReport([id, REASON], { account: caller.account }),
-      ]) {
-        await viem.assertions.revertWithCustomErrorWithArgs(call, nodeReports, "AccessControlUnauthorizedAccount", [
+      const calls = [
+        () => nodeReports.write.confirmReport([id, MAX_SLASH], { account: caller.account }),
+        () => nodeReports.write.dismissReport([id, REASON], { account: caller.account }),
+      ];
+      for (const call of calls) {
+        await viem.assertions.revertWithCustomErrorWithArgs(call(), nodeReports, "AccessControlUnauthorizedAccount", [
           who,
           role("CONFIRMER_ROLE"),
         ]);
@@ -52,8 +63,12 @@ describe("NodeReports: confirmation", () => {
   it("refuses unknown and closed reports (ReportNotOpen) and a slash above the live cap (SlashAboveCap)", async () => {
     const core = await reports();
     const { nodeReports, protocolParams, tl } = core;
-    for (const call of [nodeReports.write.confirmReport([1n, 0n], { account: tl }), nodeReports.write.dismissReport([1n, REASON], { account: tl })]) {
-      await viem.assertions.revertWithCustomErrorWithArgs(call, nodeReports, "ReportNotOpen", [1n, Status.None]);
+    const closed = [
+      () => nodeReports.write.confirmReport([1n, 0n], { account: tl }),
+      () => nodeReports.write.dismissReport([1n, REASON], { account: tl }),
+    ];
+    for (const call of closed) {
+      await viem.assertions.revertWithCustomErrorWithArgs(call(), nodeReports, "ReportNotOpen", [1n, Status.None]);
     }
     const first = await fileReport(core);
     assert.equal(await protocolParams.read.getParameter([paramName("maxSlashPpm")]), MAX_SLASH);
@@ -64,15 +79,19 @@ describe("NodeReports: confirmation", () => {
       [MAX_SLASH + 1n, MAX_SLASH],
     );
     await protocolParams.write.setParameter([paramName("maxSlashPpm"), 100_000n], { account: tl });
-    await viem.assertions.revertWithCustomErrorWithArgs(nodeReports.write.confirmReport([first, 100_001n], { account: tl }), nodeReports, "SlashAboveCap", [
-      100_001n,
-      100_000n,
-    ]);
+    await viem.assertions.revertWithCustomErrorWithArgs(
+      nodeReports.write.confirmReport([first, 100_001n], { account: tl }),
+      nodeReports,
+      "SlashAboveCap",
+      [100_001n, 100_000n],
+    );
     await nodeReports.write.confirmReport([first, 100_000n], { account: tl });
-    await viem.assertions.revertWithCustomErrorWithArgs(nodeReports.write.confirmReport([first, 0n], { account: tl }), nodeReports, "ReportNotOpen", [
-      first,
-      Status.Confirmed,
-    ]);
+    await viem.assertions.revertWithCustomErrorWithArgs(
+      nodeReports.write.confirmReport([first, 0n], { account: tl }),
+      nodeReports,
+      "ReportNotOpen",
+      [first, Status.Confirmed],
+    );
     await viem.assertions.revertWithCustomErrorWithArgs(
       nodeReports.write.reportNode([core.k, EVIDENCE, validatorProof(core.tree, core.c)], { account: core.carol.account }),
       nodeReports,
@@ -152,28 +171,22 @@ describe("NodeReports: confirmation", () => {
     const { nodeReports, protocolParams, carol, tl, a, k } = core;
     await protocolParams.write.setParameter([paramName("unbondedReporterReward"), POOL_FUNDING * 2n], { account: tl });
     const first = await fileReport(core);
-    await viem.assertions.emitWithArgs(nodeReports.write.confirmReport([first, MAX_SLASH], { account: tl }), nodeReports, "ReportConfirmed", [
-      first,
-      k,
-      a,
-      0n,
-      0n,
-      0n,
-      POOL_FUNDING,
-    ]);
+    await viem.assertions.emitWithArgs(
+      nodeReports.write.confirmReport([first, MAX_SLASH], { account: tl }),
+      nodeReports,
+      "ReportConfirmed",
+      [first, k, a, 0n, 0n, 0n, POOL_FUNDING],
+    );
     const other = nodeKey("second");
     await registerNode(core, core.alice, other);
     await protocolParams.write.setParameter([paramName("unbondedReporterReward"), 0n], { account: tl });
     const second = await fileReport({ ...core, k: getAddress(other.address) }, carol);
-    await viem.assertions.emitWithArgs(nodeReports.write.confirmReport([second, MAX_SLASH], { account: tl }), nodeReports, "ReportConfirmed", [
-      second,
-      getAddress(other.address),
-      a,
-      0n,
-      0n,
-      0n,
-      0n,
-    ]);
+    await viem.assertions.emitWithArgs(
+      nodeReports.write.confirmReport([second, MAX_SLASH], { account: tl }),
+      nodeReports,
+      "ReportConfirmed",
+      [second, getAddress(other.address), a, 0n, 0n, 0n, 0n],
+    );
   });
 
   it("a confirmation slashing 0 ppm bans without taking anything or paying from the pool", async () => {
@@ -196,7 +209,11 @@ describe("NodeReports: confirmation", () => {
     const salt = keccak256(toHex("confirm report 1"));
     const op = [nodeReports.address, 0n, data, zeroHash, salt] as const;
     await securityTimelock.write.schedule([...op, DAY], { account: deployer.account });
-    await viem.assertions.revertWithCustomError(securityTimelock.write.execute(op, { account: dave.account }), securityTimelock, "TimelockUnexpectedOperationState");
+    await viem.assertions.revertWithCustomError(
+      securityTimelock.write.execute(op, { account: dave.account }),
+      securityTimelock,
+      "TimelockUnexpectedOperationState",
+    );
     await connection.networkHelpers.time.increase(DAY);
     await viem.assertions.emitWithArgs(securityTimelock.write.execute(op, { account: dave.account }), nodeReports, "ReportConfirmed", [
       id,
@@ -212,14 +229,11 @@ describe("NodeReports: confirmation", () => {
     const other = nodeKey("second");
     await registerNode(core, core.alice, other);
     const second = await fileReport({ ...core, k: getAddress(other.address) });
-    await viem.assertions.emitWithArgs(nodeReports.write.confirmReport([second, 100_000n], { account: tl }), nodeReports, "ReportConfirmed", [
-      second,
-      getAddress(other.address),
-      a,
-      90n * S,
-      9n * S,
-      81n * S,
-      0n,
-    ]);
+    await viem.assertions.emitWithArgs(
+      nodeReports.write.confirmReport([second, 100_000n], { account: tl }),
+      nodeReports,
+      "ReportConfirmed",
+      [second, getAddress(other.address), a, 90n * S, 9n * S, 81n * S, 0n],
+    );
   });
 });

@@ -19,7 +19,7 @@ async function reports() {
   return { ...core, tl: await actAsTimelock(connection, core) };
 }
 
-describe("NodeReports: dismissal", () => {
+describe("NodeReports: dismissal and reports left open", () => {
   it("dismisses the only open report (ReportDismissed) and lifts the suspension it put on the node", async () => {
     const core = await reports();
     const { nodeReports, nodeRegistry, tl, k } = core;
@@ -30,14 +30,18 @@ describe("NodeReports: dismissal", () => {
     assert.equal((await nodeReports.read.getReport([id])).status, Status.Dismissed);
     assert.deepEqual(await nodeReports.read.nodeReportState([k]), [0n, 0n]);
     assert.equal(await nodeRegistry.read.isNodeServing([k]), true);
-    await viem.assertions.revertWithCustomErrorWithArgs(nodeReports.write.dismissReport([id, REASON], { account: tl }), nodeReports, "ReportNotOpen", [
-      id,
-      Status.Dismissed,
-    ]);
-    await viem.assertions.revertWithCustomErrorWithArgs(nodeReports.write.confirmReport([id, 0n], { account: tl }), nodeReports, "ReportNotOpen", [
-      id,
-      Status.Dismissed,
-    ]);
+    await viem.assertions.revertWithCustomErrorWithArgs(
+      nodeReports.write.dismissReport([id, REASON], { account: tl }),
+      nodeReports,
+      "ReportNotOpen",
+      [id, Status.Dismissed],
+    );
+    await viem.assertions.revertWithCustomErrorWithArgs(
+      nodeReports.write.confirmReport([id, 0n], { account: tl }),
+      nodeReports,
+      "ReportNotOpen",
+      [id, Status.Dismissed],
+    );
   });
 
   it("keeps the node suspended while another report is open", async () => {
@@ -49,11 +53,12 @@ describe("NodeReports: dismissal", () => {
     assert.equal((await eventsIn(core, tx, nodeRegistry, "NodeSuspensionChanged")).length, 0);
     assert.deepEqual(await nodeReports.read.nodeReportState([k]), [1n, 0n]);
     assert.equal(await nodeRegistry.read.isNodeServing([k]), false);
-    await viem.assertions.emitWithArgs(nodeReports.write.dismissReport([second, REASON], { account: tl }), nodeRegistry, "NodeSuspensionChanged", [
-      k,
-      false,
-      REASON,
-    ]);
+    await viem.assertions.emitWithArgs(
+      nodeReports.write.dismissReport([second, REASON], { account: tl }),
+      nodeRegistry,
+      "NodeSuspensionChanged",
+      [k, false, REASON],
+    );
     assert.equal(await nodeRegistry.read.isNodeServing([k]), true);
   });
 

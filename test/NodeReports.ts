@@ -155,7 +155,11 @@ describe("NodeReports: filing", () => {
     it("refuses an empty reason (EmptyEvidence) and unknown or banned nodes (NodeNotReportable)", async () => {
       const core = await load();
       const { nodeReports, nodeRegistry, dave, k } = core;
-      await viem.assertions.revertWithCustomError(nodeReports.write.flagNode([k, zeroHash], { account: dave.account }), nodeReports, "EmptyEvidence");
+      await viem.assertions.revertWithCustomError(
+        nodeReports.write.flagNode([k, zeroHash], { account: dave.account }),
+        nodeReports,
+        "EmptyEvidence",
+      );
       await viem.assertions.revertWithCustomErrorWithArgs(
         nodeReports.write.flagNode([UNKNOWN, EVIDENCE], { account: dave.account }),
         nodeReports,
@@ -163,9 +167,12 @@ describe("NodeReports: filing", () => {
         [UNKNOWN],
       );
       await nodeRegistry.write.banNode([k, REASON], { account: await actAsTimelock(connection, core) });
-      await viem.assertions.revertWithCustomErrorWithArgs(nodeReports.write.flagNode([k, EVIDENCE], { account: dave.account }), nodeReports, "NodeNotReportable", [
-        k,
-      ]);
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        nodeReports.write.flagNode([k, EVIDENCE], { account: dave.account }),
+        nodeReports,
+        "NodeNotReportable",
+        [k],
+      );
     });
   });
 });
