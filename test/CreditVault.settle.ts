@@ -91,9 +91,9 @@ describe("CreditVault settle", () => {
 
   it("sends revenue to the buyback governance set", async () => {
     const env = await funded();
-    const { creditVault, usd, alice, timelock, USDC, buybackAddress } = env;
+    const { creditVault, usd, alice, governance, USDC, buybackAddress } = env;
     const next = getAddress(env.bob.account.address);
-    await creditVault.write.setBuyback([next], { account: timelock });
+    await creditVault.write.setBuyback([next], { account: governance });
     const grant = await makeGrant(connection, env, alice);
     const tx = settleAs(env, [await signedUsage(env, alice, grant, 4n * USD)]);
     await viem.assertions.emitWithArgs(tx, creditVault, "RevenueForwarded", [USDC, next, 1n, 4n * USD]);
@@ -144,6 +144,16 @@ describe("CreditVault settle", () => {
       "InvalidGrantSignature",
       [grantIdOf(grant), a],
     );
+  });
+
+  it("authenticates a grant once: later increments of that exact grant need no signature", async () => {
+    const env = await funded();
+    const { alice, creditVault } = env;
+    const grant = await makeGrant(connection, env, alice);
+    await settleAs(env, [await signedUsage(env, alice, grant, 1n * USD)]);
+    // Its id commits to every field, so the gateway cannot stretch it; revocation is on-chain.
+    await settleAs(env, [{ grant, signature: "0x", cumulativeSpent: 3n * USD }]);
+    assert.equal(await creditVault.read.spentOf([grantIdOf(grant)]), 3n * USD);
   });
 
   it("caps cumulative spend at the grant's cap (GrantCapExceeded)", async () => {

@@ -13,8 +13,8 @@ const load = () => connection.networkHelpers.loadFixture(fixture);
 describe("CreditVault", () => {
   describe("deployment and admin", () => {
     it("is owned by the governance timelock and sends revenue to the protocol's buyback", async () => {
-      const { creditVault, protocolParams, timelock, buybackAddress, usd, podToken } = await load();
-      assert.equal(await creditVault.read.owner(), timelock);
+      const { creditVault, protocolParams, governance, buybackAddress, usd, podToken } = await load();
+      assert.equal(await creditVault.read.owner(), governance);
       assert.equal(await creditVault.read.buyback(), buybackAddress);
       assert.equal(await creditVault.read.params(), getAddress(protocolParams.address));
       assert.equal(await creditVault.read.isAccepted([usd.address]), true);
@@ -23,32 +23,32 @@ describe("CreditVault", () => {
     });
 
     it("governance accepts and unaccepts assets (AssetAcceptanceChanged); the zero address is refused", async () => {
-      const { creditVault, usd, timelock } = await load();
+      const { creditVault, usd, governance } = await load();
       const asset = getAddress(usd.address);
-      const off = creditVault.write.setAssetAccepted([asset, false], { account: timelock });
+      const off = creditVault.write.setAssetAccepted([asset, false], { account: governance });
       await viem.assertions.emitWithArgs(off, creditVault, "AssetAcceptanceChanged", [asset, false]);
       assert.equal(await creditVault.read.isAccepted([asset]), false);
-      const on = creditVault.write.setAssetAccepted([asset, true], { account: timelock });
+      const on = creditVault.write.setAssetAccepted([asset, true], { account: governance });
       await viem.assertions.emitWithArgs(on, creditVault, "AssetAcceptanceChanged", [asset, true]);
       assert.equal(await creditVault.read.isAccepted([asset]), true);
       await viem.assertions.revertWithCustomError(
-        creditVault.write.setAssetAccepted([zeroAddress, true], { account: timelock }),
+        creditVault.write.setAssetAccepted([zeroAddress, true], { account: governance }),
         creditVault,
         "ZeroAmount",
       );
     });
 
     it("governance moves the buyback (BuybackChanged); the zero address is refused", async () => {
-      const { creditVault, timelock, buybackAddress, c } = await load();
+      const { creditVault, governance, buybackAddress, c } = await load();
       await viem.assertions.emitWithArgs(
-        creditVault.write.setBuyback([c], { account: timelock }),
+        creditVault.write.setBuyback([c], { account: governance }),
         creditVault,
         "BuybackChanged",
         [buybackAddress, c],
       );
       assert.equal(await creditVault.read.buyback(), c);
       await viem.assertions.revertWithCustomError(
-        creditVault.write.setBuyback([zeroAddress], { account: timelock }),
+        creditVault.write.setBuyback([zeroAddress], { account: governance }),
         creditVault,
         "ZeroAmount",
       );
@@ -134,9 +134,9 @@ describe("CreditVault", () => {
 
     it("unaccepting an asset stops new deposits only: its credit still settles and withdraws", async () => {
       const env = await load();
-      const { creditVault, usd, alice, a, timelock, buybackAddress } = env;
+      const { creditVault, usd, alice, a, governance, buybackAddress } = env;
       await depositUsd(env, alice, 100n * USD);
-      await creditVault.write.setAssetAccepted([usd.address, false], { account: timelock });
+      await creditVault.write.setAssetAccepted([usd.address, false], { account: governance });
       await viem.assertions.revertWithCustomErrorWithArgs(
         creditVault.write.deposit([usd.address, 1n], { account: alice.account }),
         creditVault,
@@ -215,10 +215,10 @@ describe("CreditVault", () => {
 
     it("a new request replaces the pending one and restarts the delay; the delay is governed", async () => {
       const env = await load();
-      const { creditVault, protocolParams, usd, alice, a, timelock } = env;
+      const { creditVault, protocolParams, usd, alice, a, governance } = env;
       await depositUsd(env, alice, 100n * USD);
       await creditVault.write.requestWithdrawal([usd.address, 10n * USD], { account: alice.account });
-      await protocolParams.write.setParameter([paramName("creditWithdrawalDelay"), 2n * DAY], { account: timelock });
+      await protocolParams.write.setParameter([paramName("creditWithdrawalDelay"), 2n * DAY], { account: governance });
       const at = (await now(connection)) + DAY;
       await nextAt(connection, at);
       await creditVault.write.requestWithdrawal([usd.address, 20n * USD], { account: alice.account });

@@ -37,9 +37,9 @@ export async function deployCredit(connection: NetworkConnection) {
   return {
     ...core,
     usd,
-    timelock,
+    /** The timelock's address, impersonated: send owner-only calls with `{ account: governance }`. */
+    governance: timelock,
     chainId,
-    gateway: core.dave,
     a: getAddress(alice.account.address),
     c: getAddress(carol.account.address),
     g: getAddress(core.dave.account.address),
