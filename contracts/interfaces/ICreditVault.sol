@@ -48,7 +48,8 @@ interface ICreditVault {
     error GrantExpired(bytes32 grantId, uint64 expiry);
     /// @notice Thrown when a grant is settled after its revocation plus the settlement grace.
     error GrantRevoked(bytes32 grantId, address account, uint256 nonce);
-    /// @notice Thrown when a grant's nonce already names another grant of the account.
+    /// @notice Thrown when a grant's nonce already names another grant of the account;
+    /// `grantId` is the refused grant's.
     error NonceAlreadyUsed(address account, uint256 nonce, bytes32 grantId);
     /// @notice Thrown when cumulative spend exceeds the grant's cap.
     error GrantCapExceeded(bytes32 grantId, uint256 cumulativeSpent, uint256 cap);
@@ -97,6 +98,8 @@ interface ICreditVault {
 
     /// @notice Settles one epoch of usage for the caller's grants and forwards the revenue.
     /// Entries whose cumulative spend is not above what was settled are skipped (idempotent).
+    /// Usage may settle until `creditWithdrawalDelay` after the grant's expiry or revocation.
+    /// Any invalid entry reverts the whole batch. `epoch` labels the events only.
     function settle(uint256 epoch, Usage[] calldata usages) external;
 
     /// @notice Revokes the caller's grant `nonce` (whether or not it was ever used).
