@@ -1,19 +1,22 @@
 /**
- * Prints the gas used by every user action of the staking core, measured on a fresh
+ * Prints the gas used by every user action of the protocol, measured on a fresh
  * in-process chain with the real Ignition deployment, beside the targets where one is set.
  *
  *   npm run gas
  */
 import { network } from "hardhat";
 import { encodeFunctionData, keccak256, parseEther, stringToHex, toHex, type Hash } from "viem";
-import PodCore from "../ignition/modules/PodCore.ts";
+import PodDevnet from "../ignition/modules/PodDevnet.ts";
+import { measureSettlement } from "./gasSettlement.ts";
 
 const connection = await network.create();
 const { viem, ignition, networkHelpers } = connection;
 const publicClient = await viem.getPublicClient();
-const { podToken, stakedPod, bondManager, protocolParams, governor, timelock } = await ignition.deploy(PodCore);
 const [treasury, alice, bob, carol] = await viem.getWalletClients();
 if (!treasury || !alice || !bob || !carol) throw new Error("expected four accounts");
+const { podToken, stakedPod, bondManager, protocolParams, governor, timelock } = await ignition.deploy(PodDevnet, {
+  parameters: { PodDevnet: { oracles: [treasury.account.address] } },
+});
 
 interface Row {
   action: string;
@@ -99,6 +102,9 @@ await measure(
     account: timelock.address,
   }),
 );
+
+// Settlement, on a fresh deployment of its own with real Uniswap V2.
+await measureSettlement(await network.create(), (action, gas, target) => rows.push({ action, gas, target }));
 
 const width = Math.max(...rows.map((r) => r.action.length));
 console.log(`${"action".padEnd(width)}  ${"gas".padStart(9)}  ${"target".padStart(9)}  verdict`);

@@ -71,5 +71,9 @@ describe("PodNetwork Ignition module", () => {
     assert.equal(await core.securityTimelock.read.getMinDelay(), 86_400n);
     assert.equal(await core.securityTimelock.read.hasRole([zeroHash, me]), false);
     assert.equal(await podToken.read.balanceOf([rewards]), POOL_FUNDING);
+    assert.equal(await creditVault.read.isAccepted([podToken.address]), true);
+    assert.equal(await creditVault.read.isAccepted([core.stablecoin.address]), true);
+    assert.equal(await core.stablecoin.read.decimals(), 6);
+    assert.equal(getAddress(await core.stablecoin.read.owner()), me);
   });
 });

@@ -1,4 +1,5 @@
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
+import type { ContractFuture, IgnitionModuleBuilder, ModuleParameterRuntimeValue } from "@nomicfoundation/ignition-core";
 import { keccak256, toHex, zeroAddress, zeroHash } from "viem";
 import PodCore from "./PodCore.ts";
 
@@ -11,12 +12,19 @@ const role = (name: string) => keccak256(toHex(name));
  * administers every contract, the security timelock may confirm reports and suspend nodes, the
  * guardian may revoke pending reward roots, and the deployer keeps no role.
  *
- * Parameters: oracles (required: the oracle keys' addresses) and oracleQuorum (default 1),
+ * Parameters: stablecoin (required: the 6-decimal stablecoin accepted as credit beside POD),
+ * oracles (required: the oracle keys' addresses) and oracleQuorum (default 1),
  * guardian and securityCouncil (default: the deployer), securityDelay (default 1 day),
- * acceptedAssets (credit assets besides POD), rewardsPoolFunding (POD sent from the deployer to
+ * rewardsPoolFunding (POD sent from the deployer to
  * the pool, default 0); all but oracles are optional. PodCore's parameters go under "PodCore".
  */
-export default buildModule("PodNetwork", (m) => {
+export default buildModule("PodNetwork", (m) => buildNetwork(m, m.getParameter<string>("stablecoin")));
+
+/** PodNetwork's body, shared with PodDevnet, which deploys its own stablecoin first. */
+export function buildNetwork(
+  m: IgnitionModuleBuilder,
+  stablecoin: ModuleParameterRuntimeValue<string> | ContractFuture<string>,
+) {
   const core = m.useModule(PodCore);
   const { podToken, protocolParams, stakedPod, bondManager, timelock } = core;
   const deployer = m.getAccount(0);
@@ -25,7 +33,6 @@ export default buildModule("PodNetwork", (m) => {
   const guardian = m.getParameter("guardian", deployer);
   const securityCouncil = m.getParameter("securityCouncil", deployer);
   const securityDelay = m.getParameter("securityDelay", 86_400n);
-  const acceptedAssets = m.getParameter<string[]>("acceptedAssets", []);
   const rewardsPoolFunding = m.getParameter("rewardsPoolFunding", 0n);
 
   const securityTimelock = m.contract("PodTimelock", [securityDelay, [securityCouncil], [zeroAddress], zeroAddress], {
@@ -42,7 +49,7 @@ export default buildModule("PodNetwork", (m) => {
     oracleQuorum,
   ]);
   const buyback = m.contract("Buyback", [podToken, stakedPod, protocolParams, rewardsDistributor, timelock]);
-  const creditVault = m.contract("CreditVault", [protocolParams, buyback, timelock, acceptedAssets]);
+  const creditVault = m.contract("CreditVault", [protocolParams, buyback, timelock, [podToken, stablecoin]]);
   const nodeReports = m.contract("NodeReports", [
     nodeRegistry,
     bondManager,
@@ -94,4 +101,4 @@ export default buildModule("PodNetwork", (m) => {
   m.call(nodeReports, "renounceRole", [zeroHash, deployer], { id: "RenounceReportsAdmin", after: reportsGrants });
 
   return { ...core, securityTimelock, nodeRegistry, rewardsDistributor, buyback, creditVault, nodeReports };
-});
+}

@@ -1,6 +1,6 @@
 import type { NetworkConnection } from "hardhat/types/network";
 import { parseEther, stringToHex, type Hex } from "viem";
-import PodNetwork from "../../ignition/modules/PodNetwork.ts";
+import PodDevnet from "../../ignition/modules/PodDevnet.ts";
 
 export const POD = 10n ** 18n;
 export const DAY = 86_400n;
@@ -21,17 +21,17 @@ export interface CoreOptions {
 }
 
 /**
- * Deploys the whole protocol with the real Ignition module (PodNetwork) and hands each of four
- * users 1,000,000 POD from the treasury (the deployer).
+ * Deploys the whole protocol with the real Ignition module (PodDevnet: PodNetwork plus a devnet
+ * stablecoin accepted as credit) and hands each of four users 1,000,000 POD from the treasury.
  */
 export async function deployCore(connection: NetworkConnection, options: CoreOptions = {}) {
   const { viem, ignition } = connection;
   const overrides = Object.entries(options.params ?? {});
   const [deployer, alice, bob, carol, dave] = await viem.getWalletClients();
   if (!deployer || !alice || !bob || !carol || !dave) throw new Error("expected five funded accounts");
-  const deployed = await ignition.deploy(PodNetwork, {
+  const deployed = await ignition.deploy(PodDevnet, {
     parameters: {
-      PodNetwork: { oracles: [deployer.account.address], ...options.network } as never,
+      PodDevnet: { oracles: [deployer.account.address], ...options.network } as never,
       PodCore: {
         ...(options.timelockDelay !== undefined && { timelockDelay: options.timelockDelay }),
         ...(options.votingDelay !== undefined && { votingDelay: options.votingDelay }),
