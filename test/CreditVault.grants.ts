@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { network } from "hardhat";
+import { zeroHash } from "viem";
 import { DAY, now } from "./helpers/fixture.ts";
 import { depositUsd, deployCredit, grantIdOf, makeGrant, settleAs, signedUsage, USD } from "./helpers/credit.ts";
 import { nextAt } from "./helpers/unit.ts";
@@ -109,7 +110,9 @@ describe("CreditVault grants", () => {
       const { alice, a, creditVault } = env;
       const first = await makeGrant(connection, env, alice, { nonce: 7n, cap: 10n * USD });
       const replay = { ...first, cap: 90n * USD };
+      assert.equal(await creditVault.read.nonceGrant([a, 7n]), zeroHash);
       await settleAs(env, [await signedUsage(env, alice, first, 10n * USD)]);
+      assert.equal(await creditVault.read.nonceGrant([a, 7n]), grantIdOf(first));
       await viem.assertions.revertWithCustomErrorWithArgs(
         settleAs(env, [await signedUsage(env, alice, replay, 50n * USD)]),
         creditVault,

@@ -34,7 +34,7 @@ describe("CreditVault", () => {
       await viem.assertions.revertWithCustomError(
         creditVault.write.setAssetAccepted([zeroAddress, true], { account: governance }),
         creditVault,
-        "ZeroAmount",
+        "ZeroAddress",
       );
     });
 
@@ -50,7 +50,7 @@ describe("CreditVault", () => {
       await viem.assertions.revertWithCustomError(
         creditVault.write.setBuyback([zeroAddress], { account: governance }),
         creditVault,
-        "ZeroAmount",
+        "ZeroAddress",
       );
     });
 
@@ -111,7 +111,7 @@ describe("CreditVault", () => {
       await viem.assertions.revertWithCustomError(
         creditVault.write.depositFor([zeroAddress, usd.address, 1n], { account: alice.account }),
         creditVault,
-        "ZeroAmount",
+        "ZeroAddress",
       );
       await viem.assertions.revertWithCustomErrorWithArgs(
         creditVault.write.deposit([stakedPod.address, 1n], { account: alice.account }),

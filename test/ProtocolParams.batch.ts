@@ -96,21 +96,27 @@ describe("ProtocolParams batches and models", () => {
       assert.equal(await params.read.getParameter([staking!]), 300_000n);
     });
 
-    it("keeps the credit withdrawal delay at least one epoch long", async () => {
+    it("keeps the credit withdrawal delay at least two epochs long, whichever of the two moves", async () => {
       const { params, timelock } = await setup();
       const delay = paramName("creditWithdrawalDelay");
       const epochLength = paramName("epochLength");
       await viem.assertions.revertWithCustomErrorWithArgs(
-        params.write.setParameter([delay, DAY - 1n], { account: timelock }),
+        params.write.setParameter([delay, 2n * DAY - 1n], { account: timelock }),
         params,
-        "ParameterOrderViolated",
-        [epochLength, DAY, delay, DAY - 1n, false],
+        "WithdrawalDelayTooShort",
+        [2n * DAY - 1n, DAY],
       );
       await viem.assertions.emitWithArgs(
-        params.write.setParameter([delay, DAY], { account: timelock }),
+        params.write.setParameter([delay, 2n * DAY], { account: timelock }),
         params,
         "ParameterChanged",
-        [delay, 3n * DAY, DAY],
+        [delay, 3n * DAY, 2n * DAY],
+      );
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        params.write.setParameter([epochLength, DAY + 1n], { account: timelock }),
+        params,
+        "WithdrawalDelayTooShort",
+        [2n * DAY, DAY + 1n],
       );
     });
 

@@ -229,7 +229,7 @@ describe("ProtocolParams", () => {
       for (const [label, min, max] of SPEC_BOUNDS) {
         assert.deepEqual(await params.read.parameterBounds([paramName(label)]), [min, max], label);
       }
-      // Lift the withdrawal delay out of epochLength's way (it must cover an epoch).
+      // Lift the withdrawal delay out of epochLength's way (it must cover two epochs).
       await params.write.setParameter([paramName("creditWithdrawalDelay"), 90n * DAY], { account: timelock });
       for (const label of BOUNDED) {
         const name = paramName(label);

@@ -148,8 +148,11 @@ contract ProtocolParams is Ownable, IProtocolParams {
         _requireBelow("lambdaDownPpm", "lambdaUpPpm", true);
         _requireBelow("kMin", "kMax", false);
         _requireBelow("validatorExitWeeks", "validatorEnterWeeks", false);
-        // Usage made just before a withdrawal request must still settle at the epoch's close.
-        _requireBelow("epochLength", "creditWithdrawalDelay", false);
+        // Usage made just before a withdrawal request must still settle after its epoch closes:
+        // a whole epoch for the usage, another for the oracles to settle it.
+        uint256 delay = _values["creditWithdrawalDelay"];
+        uint256 epochLength = _values["epochLength"];
+        if (delay < 2 * epochLength) revert WithdrawalDelayTooShort(delay, epochLength);
         uint256 split = _values["buybackBurnPpm"] + _values["buybackStakingPpm"] + _values["buybackRewardsPpm"];
         if (split != PPM) revert BuybackSplitNotWhole(split);
     }
@@ -267,8 +270,10 @@ contract ProtocolParams is Ownable, IProtocolParams {
         if (name == "epochEmissionBudget") return (0, MAX_POD);
         if (name == "rootChallengeWindow") return (0, 30 days);
         if (name == "buybackBurnPpm" || name == "buybackStakingPpm" || name == "buybackRewardsPpm") return (0, PPM);
-        if (name == "buybackMaxSlippagePpm") return (1, PPM / 2);
-        if (name == "buybackTwapPeriod") return (1, 7 days);
+        // Below the pair's 0.3% fee plus some price impact no sale could pass the bound.
+        if (name == "buybackMaxSlippagePpm") return (5_000, PPM / 2);
+        // A window of seconds is close to the spot price a sandwich moves.
+        if (name == "buybackTwapPeriod") return (1 minutes, 7 days);
         if (name == "creditWithdrawalDelay") return (0, 90 days);
         if (name == "unbondedReporterReward") return (0, MAX_POD);
         revert UnknownParameter(name);

@@ -38,8 +38,10 @@ interface ICreditVault {
 
     /// @notice Thrown when an asset is not accepted as credit.
     error AssetNotAccepted(address asset);
-    /// @notice Thrown on a zero amount or the zero address.
+    /// @notice Thrown on a zero amount.
     error ZeroAmount();
+    /// @notice Thrown when an account, asset or contract address is the zero address.
+    error ZeroAddress();
     /// @notice Thrown when a grant's signature is not the account's.
     error InvalidGrantSignature(bytes32 grantId, address account);
     /// @notice Thrown when a grant is settled by another address than its gateway.
@@ -131,6 +133,10 @@ interface ICreditVault {
 
     /// @notice Cumulative spend settled under `grantId`.
     function spentOf(bytes32 grantId) external view returns (uint256);
+
+    /// @notice The grant that first settled under `account`'s `nonce` (zero if none): gateways
+    /// check it before serving a grant, since no other grant may use that nonce.
+    function nonceGrant(address account, uint256 nonce) external view returns (bytes32);
 
     /// @notice When `account` revoked `nonce` (0 if not revoked).
     function revokedAt(address account, uint256 nonce) external view returns (uint64);

@@ -66,6 +66,9 @@ interface IProtocolParams {
     error InvalidModelParams(bytes32 modelId);
     /// @notice Thrown when the buyback's burn, staking and rewards shares do not add up to 1e6 ppm.
     error BuybackSplitNotWhole(uint256 sumPpm);
+    /// @notice Thrown when the credit withdrawal delay is shorter than two epochs (one to serve
+    /// usage, one to settle it).
+    error WithdrawalDelayTooShort(uint256 delay, uint256 epochLength);
 
     /// @notice Emitted for every parameter change, including the initial values at deployment.
     event ParameterChanged(bytes32 indexed name, uint256 oldValue, uint256 newValue);

@@ -42,7 +42,7 @@ contract CreditVault is ICreditVault, Ownable, EIP712, ReentrancyGuardTransient 
         Ownable(owner_)
         EIP712("POD CreditVault", "1")
     {
-        if (address(params_) == address(0)) revert ZeroAmount();
+        if (address(params_) == address(0)) revert ZeroAddress();
         params = params_;
         _setBuyback(buyback_);
         for (uint256 i = 0; i < acceptedAssets.length; ++i) {
@@ -59,7 +59,7 @@ contract CreditVault is ICreditVault, Ownable, EIP712, ReentrancyGuardTransient 
 
     /// @inheritdoc ICreditVault
     function depositFor(address account, address asset, uint256 amount) external {
-        if (account == address(0)) revert ZeroAmount();
+        if (account == address(0)) revert ZeroAddress();
         _deposit(account, asset, amount);
     }
 
@@ -164,6 +164,11 @@ contract CreditVault is ICreditVault, Ownable, EIP712, ReentrancyGuardTransient 
     }
 
     /// @inheritdoc ICreditVault
+    function nonceGrant(address account, uint256 nonce) external view returns (bytes32) {
+        return _nonceGrant[account][nonce];
+    }
+
+    /// @inheritdoc ICreditVault
     function revokedAt(address account, uint256 nonce) external view returns (uint64) {
         return _revokedAt[account][nonce];
     }
@@ -241,13 +246,13 @@ contract CreditVault is ICreditVault, Ownable, EIP712, ReentrancyGuardTransient 
     }
 
     function _setAssetAccepted(address asset, bool accepted) private {
-        if (asset == address(0)) revert ZeroAmount();
+        if (asset == address(0)) revert ZeroAddress();
         _accepted[asset] = accepted;
         emit AssetAcceptanceChanged(asset, accepted);
     }
 
     function _setBuyback(address newBuyback) private {
-        if (newBuyback == address(0)) revert ZeroAmount();
+        if (newBuyback == address(0)) revert ZeroAddress();
         emit BuybackChanged(buyback, newBuyback);
         buyback = newBuyback;
     }
