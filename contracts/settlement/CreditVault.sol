@@ -19,6 +19,8 @@ import {IProtocolParams} from "../interfaces/IProtocolParams.sol";
 /// can neither withdraw nor revoke its way out of usage already served. A whole batch reverts on
 /// any invalid entry: the gateway checks grants before serving and never over-serves, so an
 /// invalid entry is a gateway bug that must surface rather than be dropped silently.
+/// The grace is read when settling, so governance lengthening `creditWithdrawalDelay` also
+/// lengthens it for grants already expired or revoked; the cap stays the hard limit a user signed.
 contract CreditVault is ICreditVault, Ownable, EIP712, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
