@@ -40,7 +40,7 @@ describe("RewardsDistributor: claim", () => {
     await nextAt(connection, claimableAt - 1n);
     await viem.assertions.revertWithCustomError(rd.write.claim(claimArgs(tree, a, 100n * POD)), rd, "NoClaimableRoot");
     await nextAt(connection, claimableAt);
-    await viem.assertions.emitWithArgs(rd.write.claim(claimArgs(tree, a, 100n * POD)), rd, "RewardsClaimed", [a, 100n * POD, 100n * POD, 0n, false, 0n]);
+    await viem.assertions.emitWithArgs(rd.write.claim(claimArgs(tree, a, 100n * POD)), rd, "RewardsClaimed", [a, 0n, 100n * POD, 100n * POD]);
     const [exists, epoch] = await rd.read.claimableEpoch();
     assert.deepEqual([exists, epoch], [true, 0n]);
   });
@@ -54,13 +54,14 @@ describe("RewardsDistributor: claim", () => {
     const { result } = await rd.simulate.claim(claimArgs(tree, a, 100n * POD), { account: bob.account.address });
     assert.equal(result, 100n * POD);
     const tx = rd.write.claim(claimArgs(tree, a, 100n * POD), { account: bob.account });
-    await viem.assertions.emitWithArgs(tx, rd, "RewardsClaimed", [a, 100n * POD, 100n * POD, 0n, false, 0n]);
+    await viem.assertions.emitWithArgs(tx, rd, "RewardsClaimed", [a, 0n, 100n * POD, 100n * POD]);
     await viem.assertions.emitWithArgs(tx, podToken, "Transfer", [getAddress(rd.address), a, 100n * POD]);
     assert.equal(await podToken.read.balanceOf([a]), before + 100n * POD);
     assert.equal(await podToken.read.balanceOf([rd.address]), POOL_FUNDING - 100n * POD);
     assert.equal(await rd.read.claimed([a]), 100n * POD);
     assert.equal(await rd.read.claimed([b]), 0n);
-    assert.equal(await rd.read.poolSurplus(), POOL_FUNDING - 150n * POD);
+    // Claimable rewards are not reserved: bob's 50 POD still counts as surplus.
+    assert.equal(await rd.read.poolSurplus(), POOL_FUNDING - 100n * POD);
   });
 
   it("refuses a wrong amount, a tampered proof and another account's proof (InvalidProof)", async () => {
@@ -100,9 +101,9 @@ describe("RewardsDistributor: claim", () => {
     await rd.write.claim(claimArgs(tree0, a, 100n * POD));
     await accept(core, 1n, tree1, tree0.total);
     const before = await podToken.read.balanceOf([a]);
-    await viem.assertions.emitWithArgs(rd.write.claim(claimArgs(tree1, a, 250n * POD)), rd, "RewardsClaimed", [a, 250n * POD, 150n * POD, 0n, false, 1n]);
+    await viem.assertions.emitWithArgs(rd.write.claim(claimArgs(tree1, a, 250n * POD)), rd, "RewardsClaimed", [a, 1n, 250n * POD, 150n * POD]);
     assert.equal(await podToken.read.balanceOf([a]), before + 150n * POD);
-    await viem.assertions.emitWithArgs(rd.write.claim(claimArgs(tree1, b, 50n * POD)), rd, "RewardsClaimed", [b, 50n * POD, 50n * POD, 0n, false, 1n]);
+    await viem.assertions.emitWithArgs(rd.write.claim(claimArgs(tree1, b, 50n * POD)), rd, "RewardsClaimed", [b, 1n, 50n * POD, 50n * POD]);
     await viem.assertions.revertWithCustomErrorWithArgs(rd.write.claim(claimArgs(tree1, b, 50n * POD)), rd, "NothingToClaim", [b, 50n * POD, 50n * POD]);
     await rd.write.claim(claimArgs(tree1, c, 30n * POD));
     // Every promise is paid: the pool keeps exactly its funding minus the roots' totals.
@@ -121,7 +122,7 @@ describe("RewardsDistributor: claim", () => {
     await rd.write.claim(claimArgs(tree0, b, 50n * POD));
     await nextAt(connection, (await rd.read.epochRecord([1n])).claimableAt);
     await viem.assertions.revertWithCustomErrorWithArgs(rd.write.claim(claimArgs(tree0, a, 100n * POD)), rd, "InvalidProof", [a, 100n * POD, 1n]);
-    await viem.assertions.emitWithArgs(rd.write.claim(claimArgs(tree1, a, 250n * POD)), rd, "RewardsClaimed", [a, 250n * POD, 250n * POD, 0n, false, 1n]);
+    await viem.assertions.emitWithArgs(rd.write.claim(claimArgs(tree1, a, 250n * POD)), rd, "RewardsClaimed", [a, 1n, 250n * POD, 250n * POD]);
   });
 
   it("never pays from a revoked root or the roots after it; their replacements pay after their own window", async () => {
@@ -136,11 +137,13 @@ describe("RewardsDistributor: claim", () => {
     await nextAt(connection, (await rd.read.epochRecord([2n])).claimableAt + 1n);
     await viem.assertions.revertWithCustomErrorWithArgs(rd.write.claim(claimArgs(bad, a, 100_000n * POD)), rd, "InvalidProof", [a, 100_000n * POD, 0n]);
     assert.equal((await rd.read.claimableEpoch())[1], 0n);
+    // Root 0 pays on, past the times its revoked successors would have taken over.
+    await viem.assertions.emitWithArgs(rd.write.claim(claimArgs(tree0, b, 50n * POD)), rd, "RewardsClaimed", [b, 0n, 50n * POD, 50n * POD]);
 
     const tree1 = rewardTree({ [a]: 300n * POD, [b]: 50n * POD });
     const replaced = await accept(core, 1n, tree1, tree0.total);
     assert.ok(replaced.claimableAt > (await rd.read.epochRecord([2n])).claimableAt);
-    await viem.assertions.emitWithArgs(rd.write.claim(claimArgs(tree1, a, 300n * POD)), rd, "RewardsClaimed", [a, 300n * POD, 300n * POD, 0n, false, 1n]);
+    await viem.assertions.emitWithArgs(rd.write.claim(claimArgs(tree1, a, 300n * POD)), rd, "RewardsClaimed", [a, 1n, 300n * POD, 300n * POD]);
   });
 
   it("accepts several roots at once when nobody claimed in between", async () => {
@@ -151,40 +154,58 @@ describe("RewardsDistributor: claim", () => {
       await propose(connection, core, epochRootOf(BigInt(i), tree.root, 100n * POD));
     }
     await nextAt(connection, (await rd.read.epochRecord([2n])).claimableAt);
-    await viem.assertions.emitWithArgs(rd.write.claim(claimArgs(trees[2]!, a, 300n * POD)), rd, "RewardsClaimed", [a, 300n * POD, 300n * POD, 0n, false, 2n]);
+    await viem.assertions.emitWithArgs(rd.write.claim(claimArgs(trees[2]!, a, 300n * POD)), rd, "RewardsClaimed", [a, 2n, 300n * POD, 300n * POD]);
     assert.equal(await rd.read.poolSurplus(), POOL_FUNDING - 300n * POD);
   });
 
-  it("refuses to pay beyond the claimable roots' totals (ClaimExceedsRootTotals)", async () => {
+  it("pays consecutive epochs that share a root through one window, as the first of them", async () => {
+    const core = await setup(longWindow);
+    const { rd, deployer, a, b } = core;
+    const tree = rewardTree({ [a]: 100n * POD, [b]: 50n * POD });
+    await accept(core, 0n, tree);
+    // Nothing changed in epochs 1 and 2: same tree, zero totals.
+    await propose(connection, core, epochRootOf(1n, tree.root, 0n));
+    await connection.networkHelpers.time.increase(3600);
+    await propose(connection, core, epochRootOf(2n, tree.root, 0n));
+    await nextAt(connection, (await rd.read.epochRecord([1n])).claimableAt);
+    await viem.assertions.emitWithArgs(rd.write.claim(claimArgs(tree, a, 100n * POD)), rd, "RewardsClaimed", [a, 0n, 100n * POD, 100n * POD]);
+    assert.equal((await rd.read.claimableEpoch())[1], 1n);
+    // Revoking epoch 2 keeps the shared root paying.
+    await rd.write.revokeRoot([2n], { account: deployer.account });
+    await nextAt(connection, (await rd.read.epochRecord([2n])).claimableAt + 1n);
+    await viem.assertions.emitWithArgs(rd.write.claim(claimArgs(tree, b, 50n * POD)), rd, "RewardsClaimed", [b, 0n, 50n * POD, 50n * POD]);
+  });
+
+  it("refuses a leaf above the totals of every root up to its own (ClaimExceedsRootTotals)", async () => {
     const core = await setup();
-    const { rd, a, b } = core;
-    // The oracles signed a total of 100 POD over leaves that promise 160.
-    const tree = rewardTree({ [a]: 150n * POD, [b]: 10n * POD });
-    await proposeAndAccept(connection, core, epochRootOf(0n, tree.root, 100n * POD));
-    await viem.assertions.revertWithCustomErrorWithArgs(rd.write.claim(claimArgs(tree, a, 150n * POD)), rd, "ClaimExceedsRootTotals", [
+    const { rd, a, b, c } = core;
+    // The oracles signed a total of 100 POD over leaves that promise 160: alice's 150 alone is refused.
+    const tree0 = rewardTree({ [a]: 150n * POD, [b]: 10n * POD });
+    await accept(core, 0n, tree0, 60n * POD);
+    await viem.assertions.revertWithCustomErrorWithArgs(rd.write.claim(claimArgs(tree0, a, 150n * POD)), rd, "ClaimExceedsRootTotals", [
       150n * POD,
       100n * POD,
     ]);
-    await rd.write.claim(claimArgs(tree, b, 10n * POD));
-    await viem.assertions.revertWithCustomErrorWithArgs(rd.write.claim(claimArgs(tree, a, 150n * POD)), rd, "ClaimExceedsRootTotals", [
-      150n * POD,
-      90n * POD,
-    ]);
+    await rd.write.claim(claimArgs(tree0, b, 10n * POD));
+    // Epoch 1 adds 61 POD: 161 in all, so alice's 150 now pays.
+    const tree1 = rewardTree({ [a]: 150n * POD, [b]: 10n * POD, [c]: POD });
+    await accept(core, 1n, tree1, 100n * POD);
+    await viem.assertions.emitWithArgs(rd.write.claim(claimArgs(tree1, a, 150n * POD)), rd, "RewardsClaimed", [a, 1n, 150n * POD, 150n * POD]);
   });
 
-  it("counts claimed rewards out of the promises a new root must fit beside (PoolUnderfunded)", async () => {
+  it("requires a new root to fit beside the pending roots only (PoolUnderfunded)", async () => {
     const core = await connection.networkHelpers.loadFixture(smallPool);
     const rd = core.rewardsDistributor;
     const [a, b] = [core.alice, core.bob].map((w) => getAddress(w.account.address)) as [Address, Address];
     const tree = rewardTree({ [a]: 600n * POD, [b]: 400n * POD });
     await proposeAndAccept(connection, core, epochRootOf(0n, tree.root, tree.total));
     await rd.write.claim(claimArgs(tree, a, 600n * POD));
-    // 900 POD left; 400 still promised to bob, so a 1000 POD root needs 1400.
+    // 900 POD left and nothing pending: a 1000 POD root needs 1000 (bob's claimable 400 is not reserved).
     await viem.assertions.revertWithCustomErrorWithArgs(propose(connection, core, epochRootOf(1n, tree.root, 1000n * POD)), rd, "PoolUnderfunded", [
-      1400n * POD,
+      1000n * POD,
       900n * POD,
     ]);
-    await viem.assertions.emit(propose(connection, core, epochRootOf(1n, tree.root, 500n * POD)), rd, "RootProposed");
+    await viem.assertions.emit(propose(connection, core, epochRootOf(1n, tree.root, 900n * POD)), rd, "RootProposed");
     assert.equal(await rd.read.poolSurplus(), 0n);
   });
 });

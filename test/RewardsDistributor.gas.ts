@@ -1,8 +1,7 @@
-// Claim gas on a real 1,000-leaf tree (10 levels), printed beside the issue's targets (a new
-// claimer <= 80k, a repeat claim <= 60k; Morpho URD-style reference 70-93k and 53-58k). The
-// asserted ceilings are this design's measured figures, as a regression guard: POD's vote
-// bookkeeping (two cold delegate reads, ~4.6k) and the pool accounting slot that caps claims by
-// the roots' totals (~5k) are what separate them from the targets.
+// Claim gas on a real 1,000-leaf tree (10 levels), asserted against the issue's targets: a new
+// claimer <= 80k, a repeat claim <= 60k (Morpho URD-style reference 70-93k and 53-58k). A liquid
+// claim reads two slots of the distributor (the root's window, the account's claimed) and writes
+// one; POD's transfer costs ~17.6k of it (two cold delegate reads for its votes included).
 import assert from "node:assert/strict";
 import { network } from "hardhat";
 import { getAddress, keccak256, numberToHex, type Address, type Hash } from "viem";
@@ -14,8 +13,6 @@ const fixture = rewardsFixture(connection);
 
 const NEW_CLAIMER_TARGET = 80_000n;
 const REPEAT_CLAIM_TARGET = 60_000n;
-const NEW_CLAIMER_CEILING = 84_500n;
-const REPEAT_CLAIM_CEILING = 67_500n;
 
 /** 1,000 leaves: the four funded users and 996 deterministic fresh accounts. */
 function accounts(users: readonly Address[]): Address[] {
@@ -26,12 +23,12 @@ function accounts(users: readonly Address[]): Address[] {
 }
 
 describe("RewardsDistributor claim gas (1,000-leaf tree)", () => {
-  it("prints claim gas and stays within the measured ceilings", async () => {
+  it("prints claim gas and meets the targets", async () => {
     const core = await connection.networkHelpers.loadFixture(fixture);
     const { rewardsDistributor: rd, publicClient } = core;
     const users = [core.alice, core.bob, core.carol, core.dave].map((w) => getAddress(w.account.address));
     const all = accounts(users);
-    const [alice, bob, carol] = users as [Address, Address, Address];
+    const [alice, , carol] = users as [Address, Address, Address];
     const freshAccount = all[500]!;
 
     const rewardsAt = (epoch: bigint) => Object.fromEntries(all.map((a, i) => [a, (BigInt(i) + 1n) * POD * (epoch + 1n)]));
@@ -44,25 +41,23 @@ describe("RewardsDistributor claim gas (1,000-leaf tree)", () => {
       rd.write.claim([account, rewardsAt(epoch)[account]!, tree.proof(account), false]);
 
     await proposeAndAccept(connection, core, epochRootOf(0n, tree0.root, tree0.total));
-    const firstAfterRoot = await gas(claim(tree0, carol, 0n)); // also accepts root 0
+    const firstAfterRoot = await gas(claim(tree0, carol, 0n));
     const newClaimer = await gas(claim(tree0, alice, 0n));
     const newClaimerNoPod = await gas(claim(tree0, freshAccount, 0n));
-
     await proposeAndAccept(connection, core, epochRootOf(1n, tree1.root, tree1.total - tree0.total));
-    const repeatFirstAfterRoot = await gas(claim(tree1, bob, 1n)); // new claimer that accepts root 1
     const repeat = await gas(claim(tree1, alice, 1n));
 
     const rows: [string, bigint, bigint?][] = [
       ["claim, new claimer (holds POD)", newClaimer, NEW_CLAIMER_TARGET],
       ["claim, new claimer (first POD)", newClaimerNoPod],
-      ["claim, new claimer that accepts a new root", firstAfterRoot],
+      ["claim, first after a root becomes claimable", firstAfterRoot, NEW_CLAIMER_TARGET],
       ["claim, repeat (holds POD)", repeat, REPEAT_CLAIM_TARGET],
-      ["claim, new claimer that accepts the next root", repeatFirstAfterRoot],
     ];
     for (const [action, used, target] of rows) {
       console.log(`      ${action.padEnd(48)} ${String(used).padStart(7)}${target ? ` (target <= ${target})` : ""}`);
     }
-    assert.ok(newClaimer <= NEW_CLAIMER_CEILING, `new claimer used ${newClaimer}`);
-    assert.ok(repeat <= REPEAT_CLAIM_CEILING, `repeat claim used ${repeat}`);
+    assert.ok(newClaimer <= NEW_CLAIMER_TARGET, `new claimer used ${newClaimer}`);
+    assert.ok(firstAfterRoot <= NEW_CLAIMER_TARGET, `first claim after a root used ${firstAfterRoot}`);
+    assert.ok(repeat <= REPEAT_CLAIM_TARGET, `repeat claim used ${repeat}`);
   });
 });

@@ -7,7 +7,7 @@ import { encodeAbiParameters, getAddress, keccak256, parseAbiParameters, toHex, 
 import { CumulativeRewardTree } from "../oracle-workers/src/merkle/tree.ts";
 import { paramName, POD } from "./helpers/fixture.ts";
 import { eventsIn, role } from "./helpers/unit.ts";
-import { epochRootOf, POOL_FUNDING, proposeAndAccept, rewardsFixture, rewardTree, validatorTree } from "./helpers/rewards.ts";
+import { epochRootOf, POOL_FUNDING, propose, proposeAndAccept, rewardsFixture, rewardTree, validatorTree } from "./helpers/rewards.ts";
 
 const connection = await network.create();
 const { viem, networkHelpers } = connection;
@@ -50,7 +50,7 @@ describe("RewardsDistributor: bonded claims", () => {
     const shares = await stakedPod.read.previewDeposit([1050n * POD]);
     const podBefore = await podToken.read.balanceOf([a]);
     const tx = rd.write.claim(claimArgs(tree, a, 1000n * POD, true), { account: bob.account });
-    await viem.assertions.emitWithArgs(tx, rd, "RewardsClaimed", [a, 1000n * POD, 1000n * POD, bonus, true, 0n]);
+    await viem.assertions.emitWithArgs(tx, rd, "BondedRewardsClaimed", [a, 0n, 1000n * POD, 1000n * POD, bonus]);
     const pool = getAddress(rd.address);
     await viem.assertions.emitWithArgs(tx, stakedPod, "Deposit", [pool, pool, 1050n * POD, shares]);
     await viem.assertions.emitWithArgs(tx, bondManager, "Bonded", [a, pool, shares, shares]);
@@ -59,30 +59,27 @@ describe("RewardsDistributor: bonded claims", () => {
     assert.equal(await podToken.read.balanceOf([a]), podBefore);
     assert.equal(await podToken.read.balanceOf([pool]), POOL_FUNDING - 1050n * POD);
     assert.equal(await rd.read.claimed([a]), 1000n * POD);
-    assert.equal(await rd.read.poolSurplus(), POOL_FUNDING - tree.total - bonus);
+    // Nothing is pending: the surplus is the whole balance (bob's claimable 10 POD is not reserved).
+    assert.equal(await rd.read.poolSurplus(), POOL_FUNDING - 1050n * POD);
   });
 
-  it("pays the bonus from the surplus only (PoolUnderfunded); a liquid claim still pays", async () => {
-    const { rd, bondManager, tree, a, b } = await tightRoot();
-    // Alice's 30 POD bonus takes the whole surplus; bob's 20 POD bonus finds none.
-    await viem.assertions.emitWithArgs(rd.write.claim(claimArgs(tree, a, 600n * POD, true)), rd, "RewardsClaimed", [
+  it("pays the bonus only beyond the claim and the pending roots (PoolUnderfunded); a liquid claim still pays", async () => {
+    const core = await tightRoot();
+    const { rd, bondManager, tree, a, b } = core;
+    await viem.assertions.emitWithArgs(rd.write.claim(claimArgs(tree, a, 600n * POD, true)), rd, "BondedRewardsClaimed", [
       a,
+      0n,
       600n * POD,
       600n * POD,
       30n * POD,
-      true,
-      0n,
     ]);
-    assert.equal(await rd.read.poolSurplus(), 0n);
-    await viem.assertions.revertWithCustomErrorWithArgs(rd.write.claim(claimArgs(tree, b, 400n * POD, true)), rd, "PoolUnderfunded", [20n * POD, 0n]);
-    await viem.assertions.emitWithArgs(rd.write.claim(claimArgs(tree, b, 400n * POD, false)), rd, "RewardsClaimed", [
-      b,
-      400n * POD,
+    // 400 POD left. A pending 380 POD root leaves bob's 20 POD bonus nothing beyond his 400.
+    await propose(connection, core, epochRootOf(1n, tree.root, 380n * POD));
+    await viem.assertions.revertWithCustomErrorWithArgs(rd.write.claim(claimArgs(tree, b, 400n * POD, true)), rd, "PoolUnderfunded", [
       400n * POD,
       0n,
-      false,
-      0n,
     ]);
+    await viem.assertions.emitWithArgs(rd.write.claim(claimArgs(tree, b, 400n * POD, false)), rd, "RewardsClaimed", [b, 0n, 400n * POD, 400n * POD]);
     assert.equal(await bondManager.read.bondedShares([b]), 0n);
   });
 });
@@ -95,9 +92,11 @@ describe("RewardsDistributor: payReporter", () => {
     return { account: reports };
   }
 
-  it("bonds the reporter's pay from the surplus, never from promised rewards", async () => {
-    const core = await tightRoot();
-    const { rd, bondManager, stakedPod, tree, a, b, d } = core;
+  it("bonds the reporter's pay from the surplus, never from what pending roots promise", async () => {
+    const core = await setup(tightPool);
+    const { rd, bondManager, stakedPod, a, b, d } = core;
+    const tree = rewardTree({ [a]: 600n * POD, [b]: 400n * POD });
+    await propose(connection, core, epochRootOf(0n, tree.root, tree.total));
     const reports = await asReports(core);
     const shares = await stakedPod.read.previewDeposit([10n * POD]);
     assert.equal((await rd.simulate.payReporter([d, 10n * POD], reports)).result, 10n * POD);
@@ -110,10 +109,31 @@ describe("RewardsDistributor: payReporter", () => {
     assert.equal((await rd.simulate.payReporter([d, POD], reports)).result, 0n);
     const hash = await rd.write.payReporter([d, POD], reports);
     assert.equal((await eventsIn(core, hash, rd, "ReporterPaidFromPool")).length, 0);
-    // Every promised reward is still there.
+    // Every promised reward is still there once the root is claimable.
+    await networkHelpers.time.increaseTo((await rd.read.epochRecord([0n])).claimableAt);
     await rd.write.claim(claimArgs(tree, a, 600n * POD, false));
     await rd.write.claim(claimArgs(tree, b, 400n * POD, false));
     assert.equal(await core.podToken.read.balanceOf([rd.address]), 0n);
+  });
+
+  it("does not reserve claimable rewards: they are paid first come, first served", async () => {
+    const core = await tightRoot();
+    const { rd, podToken, dave, tree, a, b, d } = core;
+    const reports = await asReports(core);
+    // Claims are not summed on-chain, so the claimable 1000 POD counts as surplus.
+    assert.equal(await rd.read.poolSurplus(), 1030n * POD);
+    await viem.assertions.emitWithArgs(rd.write.payReporter([d, 100n * POD], reports), rd, "ReporterPaidFromPool", [d, 100n * POD]);
+    await rd.write.claim(claimArgs(tree, a, 600n * POD, false));
+    const pool = getAddress(rd.address);
+    await viem.assertions.revertWithCustomErrorWithArgs(rd.write.claim(claimArgs(tree, b, 400n * POD, false)), podToken, "ERC20InsufficientBalance", [
+      pool,
+      330n * POD,
+      400n * POD,
+    ]);
+    // Refilled, the pool pays bob in full.
+    await podToken.write.transfer([pool, 70n * POD], { account: dave.account });
+    await viem.assertions.emitWithArgs(rd.write.claim(claimArgs(tree, b, 400n * POD, false)), rd, "RewardsClaimed", [b, 0n, 400n * POD, 400n * POD]);
+    assert.equal(await podToken.read.balanceOf([pool]), 0n);
   });
 
   it("refuses anyone without POOL_SPENDER_ROLE (AccessControlUnauthorizedAccount)", async () => {
@@ -200,9 +220,9 @@ describe("RewardsDistributor: merkletreejs and @openzeppelin/merkle-tree", () =>
     const total = values.reduce((sum, [, amount]) => sum + amount, 0n);
     await proposeAndAccept(connection, core, epochRootOf(0n, oz.root as Hex, total));
     const mtProof = mt.getHexProof(Buffer.from(leafHash(a, 100n * POD).slice(2), "hex")) as Hex[];
-    await viem.assertions.emitWithArgs(rd.write.claim([a, 100n * POD, mtProof, false]), rd, "RewardsClaimed", [a, 100n * POD, 100n * POD, 0n, false, 0n]);
+    await viem.assertions.emitWithArgs(rd.write.claim([a, 100n * POD, mtProof, false]), rd, "RewardsClaimed", [a, 0n, 100n * POD, 100n * POD]);
     const ozProof = oz.getProof([b, 50n * POD]) as Hex[];
-    await viem.assertions.emitWithArgs(rd.write.claim([b, 50n * POD, ozProof, false]), rd, "RewardsClaimed", [b, 50n * POD, 50n * POD, 0n, false, 0n]);
+    await viem.assertions.emitWithArgs(rd.write.claim([b, 50n * POD, ozProof, false]), rd, "RewardsClaimed", [b, 0n, 50n * POD, 50n * POD]);
     assert.deepEqual(mt.getHexProof(Buffer.from(leafHash(c, 25n * POD).slice(2), "hex")), oz.getProof([c, 25n * POD]));
   });
 });

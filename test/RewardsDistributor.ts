@@ -235,11 +235,14 @@ describe("RewardsDistributor: proposeRoot", () => {
     await viem.assertions.emit(propose(connection, core, epochRootOf(0n, ROOT, budget)), rd, "RootProposed");
   });
 
-  it("refuses a root the pool cannot cover with every earlier promise (PoolUnderfunded)", async () => {
+  it("refuses a root the pool cannot cover beside the roots still pending (PoolUnderfunded)", async () => {
     const small = rewardsFixture(connection, {}, 1500n * POD);
     const core = await connection.networkHelpers.loadFixture(small);
     const rd = core.rewardsDistributor;
-    await propose(connection, core, epochRootOf(0n, ROOT, 1000n * POD));
+    // Epoch 0's root comes an hour late, so it is still pending when epoch 1 closes.
+    await nextAt(connection, (await epochClose(core, 0n)) + 3600n);
+    const first = epochRootOf(0n, ROOT, 1000n * POD);
+    await rd.write.proposeRoot([first, await signEpochRoot(core, first)]);
     const next = epochRootOf(1n, ROOT, 501n * POD);
     await nextAt(connection, await epochClose(core, 1n));
     await viem.assertions.revertWithCustomErrorWithArgs(rd.write.proposeRoot([next, await signEpochRoot(core, next)]), rd, "PoolUnderfunded", [

@@ -8,6 +8,15 @@ pragma solidity 0.8.34;
 /// root of the validator-eligible accounts. A root becomes claimable after the challenge window
 /// unless governance or a guardian revokes it. An account claims cumulative minus claimed, as
 /// liquid POD or as bonded sPOD with the governed bonus. Holds the node rewards pool.
+///
+/// Pool accounting. Claims are not summed on-chain (a shared counter would cost every claim a
+/// storage write), so the contract cannot know what claimable roots still owe. It guarantees per
+/// account that nobody is paid beyond the cumulative of the latest claimable root nor twice, and
+/// that no leaf exceeds the totals of every root up to its own. It reserves for the roots not yet
+/// claimable: a root is accepted only if the pool holds its total beyond theirs, and bonuses and
+/// reporter pay come only from what exceeds theirs (`poolSurplus`). Rewards of claimable roots
+/// are not reserved against those: they are paid first come, first served, and a claim the
+/// balance cannot cover reverts (ERC20InsufficientBalance) until the pool is refilled.
 interface IRewardsDistributor {
     enum RootStatus {
         None,
@@ -54,7 +63,8 @@ interface IRewardsDistributor {
     error QuorumNotReached(uint256 signatures, uint256 quorum);
     /// @notice Thrown when an epoch's total is above its emission budget.
     error EpochBudgetExceeded(uint256 epoch, uint256 total, uint256 budget);
-    /// @notice Thrown when the pool cannot cover every claim that roots already promise.
+    /// @notice Thrown when the pool cannot cover a new root's total or a bonus beyond what the
+    /// roots not yet claimable promise.
     error PoolUnderfunded(uint256 required, uint256 available);
     /// @notice Thrown when revoking a root that is not pending (unknown, revoked or past its window).
     error RootNotRevocable(uint256 epoch, RootStatus status, uint64 claimableAt);
@@ -64,9 +74,9 @@ interface IRewardsDistributor {
     error InvalidProof(address account, uint256 cumulative, uint256 epoch);
     /// @notice Thrown when everything up to `cumulative` has been claimed.
     error NothingToClaim(address account, uint256 cumulative, uint256 claimed);
-    /// @notice Thrown when a claim would pay more than the claimable roots' totals leave unclaimed
-    /// (a tree whose leaves promise more than its epochs' totals).
-    error ClaimExceedsRootTotals(uint256 amount, uint256 unclaimed);
+    /// @notice Thrown when a leaf's cumulative is above the totals of every root up to its own (a
+    /// malformed tree): no leaf may promise more than all epochs together.
+    error ClaimExceedsRootTotals(uint256 cumulative, uint256 totals);
     /// @notice Thrown when a zero address or amount is given.
     error ZeroAmount();
 
@@ -84,15 +94,13 @@ interface IRewardsDistributor {
     );
     /// @notice Emitted for each revoked root: the one revoked and every pending root after it.
     event RootRevoked(uint256 indexed epoch, address indexed by);
-    /// @notice Emitted when `account` claims. `amount` is the cumulative increment; `bonus` the
-    /// extra POD bonded with it (zero for liquid claims).
-    event RewardsClaimed(
-        address indexed account,
-        uint256 cumulative,
-        uint256 amount,
-        uint256 bonus,
-        bool bonded,
-        uint256 indexed epoch
+    /// @notice Emitted when `account` claims liquid POD. `amount` is the cumulative increment;
+    /// `epoch` the epoch whose root paid (the first of consecutive epochs sharing that root).
+    event RewardsClaimed(address indexed account, uint256 indexed epoch, uint256 cumulative, uint256 amount);
+    /// @notice Emitted when `account` claims as bonded sPOD: `amount` (the cumulative increment)
+    /// plus `bonus` POD, staked and bonded to it. `epoch` as in RewardsClaimed.
+    event BondedRewardsClaimed(
+        address indexed account, uint256 indexed epoch, uint256 cumulative, uint256 amount, uint256 bonus
     );
     /// @notice Emitted when a reporter is paid from the pool (reports of unbonded nodes).
     event ReporterPaidFromPool(address indexed reporter, uint256 amount);
@@ -137,7 +145,8 @@ interface IRewardsDistributor {
     /// @notice The oracle set and quorum.
     function oracles() external view returns (address[] memory oracleSet, uint256 quorum);
 
-    /// @notice POD the pool holds beyond every reward the proposed roots promise.
+    /// @notice POD the pool holds beyond what the roots not yet claimable promise; rewards of
+    /// claimable roots that are still unclaimed are not deducted (see the pool accounting above).
     function poolSurplus() external view returns (uint256);
 
     /// @notice The EIP-712 digest the oracles sign for `epochRoot`.

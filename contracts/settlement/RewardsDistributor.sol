@@ -9,18 +9,20 @@ import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IRewardsDistributor} from "../interfaces/IRewardsDistributor.sol";
+import {RewardsMerkle} from "../libraries/RewardsMerkle.sol";
 import {IStakedPod} from "../interfaces/IStakedPod.sol";
 import {IBondManager} from "../interfaces/IBondManager.sol";
 import {IProtocolParams} from "../interfaces/IProtocolParams.sol";
 
 /// @title RewardsDistributor
 /// @notice Holds the node rewards pool and pays cumulative rewards from oracle-signed epoch roots.
-/// @dev Roots advance one epoch at a time. Their claimable times never decrease, so the claimable
-/// root is always a prefix boundary: epochs below `_claims.accepted` are claimable and the claim
-/// path advances that boundary lazily, reading one packed slot and the claimable root.
-/// Pool accounting: `_claims.unclaimed` is what claimable roots promise beyond what was claimed;
-/// `_proposals.pending` what the not-yet-accepted roots promise. The pool's POD always covers
-/// both (checked when a root is proposed; claims, bonuses and reporter pay keep it).
+/// @dev Roots advance one epoch at a time and their claimable times never decrease, so at any time
+/// one root is the latest claimable. Each root has a window, `[from, until)`, in which it is that
+/// root: from its claimable time until the next different root's (open while none is proposed).
+/// A claim hashes its proof up to a root and reads that root's window: one storage slot, no
+/// acceptance step. Consecutive epochs with the same root (nothing changed) share one window.
+/// Claims are not summed on-chain (that would cost every claim a storage write), so the pool
+/// reserves only what roots not yet claimable promise; see IRewardsDistributor.
 contract RewardsDistributor is IRewardsDistributor, AccessControl, EIP712 {
     using SafeERC20 for IERC20;
     using SafeCast for uint256;
@@ -32,30 +34,34 @@ contract RewardsDistributor is IRewardsDistributor, AccessControl, EIP712 {
         "EpochRoot(uint256 epoch,bytes32 root,uint256 total,bytes32 reportHash,bytes32 validatorsRoot)"
     );
     uint256 private constant PPM = 1_000_000;
+    uint40 private constant OPEN = type(uint40).max;
 
     IERC20 public immutable pod;
     IStakedPod public immutable stakedPod;
     IBondManager public immutable bondManager;
     IProtocolParams public immutable params;
 
-    /// @dev The claim path's one slot. `accepted`: epochs [0, accepted) are claimable (lazily
-    /// advanced); `nextClaimableAt`: the claimable time of root `accepted`, 0 if none is proposed;
-    /// `unclaimed`: totals of accepted roots minus everything claimed.
-    struct Claims {
-        uint64 accepted;
-        uint64 nextClaimableAt;
-        uint128 unclaimed;
+    /// @dev When a root pays claims: from its claimable time `from` until `until` (OPEN while no
+    /// different root follows), as the root of `epoch` (the first of a run of epochs sharing
+    /// it), whose leaves may not exceed `promised`, the totals of every root up to that epoch.
+    /// All zero for a root never proposed or revoked, so `until` alone refuses those. The claim
+    /// path's one global slot.
+    struct RootWindow {
+        uint40 from;
+        uint40 until;
+        uint48 epoch;
+        uint128 promised;
     }
 
-    /// @dev `nextEpoch`: the epoch to propose next; `pending`: totals of roots [accepted, nextEpoch).
+    /// @dev `nextEpoch`: the epoch to propose next; `promised`: totals of roots [0, nextEpoch).
     struct Proposals {
         uint64 nextEpoch;
-        uint128 pending;
+        uint128 promised;
     }
 
-    Claims private _claims;
     Proposals private _proposals;
     mapping(uint256 epoch => EpochRecord) private _records;
+    mapping(bytes32 root => RootWindow) private _windows;
     mapping(address account => uint256) private _claimed;
     address[] private _oracleList;
     mapping(address => bool) private _isOracle;
@@ -79,23 +85,30 @@ contract RewardsDistributor is IRewardsDistributor, AccessControl, EIP712 {
 
     /// @inheritdoc IRewardsDistributor
     function proposeRoot(EpochRoot calldata epochRoot, bytes[] calldata signatures) external {
-        uint128 pending = _checkProposal(epochRoot, signatures);
+        uint128 promised = _checkProposal(epochRoot, signatures);
         uint256 epoch = epochRoot.epoch;
-        uint64 claimableAt = _claimableAt(epoch);
+        uint40 claimableAt = _claimableAt(epoch);
         uint128 total = epochRoot.total.toUint128();
+        promised += total;
+        bytes32 root = epochRoot.root;
         _records[epoch] = EpochRecord({
-            root: epochRoot.root,
+            root: root,
             reportHash: epochRoot.reportHash,
             validatorsRoot: epochRoot.validatorsRoot,
             total: total,
             claimableAt: claimableAt,
             status: RootStatus.Proposed
         });
-        _proposals = Proposals({nextEpoch: uint64(epoch + 1), pending: pending + total});
-        if (epoch == _claims.accepted) _claims.nextClaimableAt = claimableAt;
+        _proposals = Proposals({nextEpoch: uint64(epoch + 1), promised: promised});
+        bytes32 previous = epoch == 0 ? bytes32(0) : _records[epoch - 1].root;
+        if (epoch == 0 || root != previous) {
+            if (epoch != 0) _windows[previous].until = claimableAt;
+            // A root reused after a different one (never, for growing cumulative trees) starts afresh.
+            _windows[root] = RootWindow({from: claimableAt, until: OPEN, epoch: epoch.toUint48(), promised: promised});
+        }
         emit RootProposed(
             epoch,
-            epochRoot.root,
+            root,
             total,
             epochRoot.reportHash,
             epochRoot.validatorsRoot,
@@ -115,16 +128,19 @@ contract RewardsDistributor is IRewardsDistributor, AccessControl, EIP712 {
             revert RootNotRevocable(epoch, record.status, record.claimableAt);
         }
         Proposals memory proposals = _proposals;
+        // The root of the epoch before keeps paying; every other revoked root stops.
+        bytes32 survivor = epoch == 0 ? bytes32(0) : _records[epoch - 1].root;
         uint128 revoked;
         for (uint256 e = epoch; e < proposals.nextEpoch; ++e) {
             EpochRecord storage r = _records[e];
             r.status = RootStatus.Revoked;
             revoked += r.total;
+            if (epoch == 0 || r.root != survivor) delete _windows[r.root];
             emit RootRevoked(e, msg.sender);
         }
-        _proposals = Proposals({nextEpoch: uint64(epoch), pending: proposals.pending - revoked});
-        // A revocable root is never accepted, so `epoch >= accepted`.
-        if (epoch == _claims.accepted) _claims.nextClaimableAt = 0;
+        uint128 promised = proposals.promised - revoked;
+        _proposals = Proposals({nextEpoch: uint64(epoch), promised: promised});
+        if (epoch != 0) _reopen(survivor, epoch - 1, promised);
     }
 
     // ---------------------------------------------------------------- claims
@@ -134,37 +150,28 @@ contract RewardsDistributor is IRewardsDistributor, AccessControl, EIP712 {
         external
         returns (uint256 amount)
     {
-        Claims memory claims = _claims;
-        if (claims.nextClaimableAt != 0 && claims.nextClaimableAt <= block.timestamp) claims = _accept(claims);
-        if (claims.accepted == 0) revert NoClaimableRoot();
-        uint256 epoch = claims.accepted - 1;
-        bytes32 leaf = keccak256(bytes.concat(keccak256(abi.encode(account, cumulative))));
-        if (!MerkleProof.verifyCalldata(proof, _records[epoch].root, leaf)) {
-            revert InvalidProof(account, cumulative, epoch);
-        }
+        bytes32 root = RewardsMerkle.processProofCalldata(proof, RewardsMerkle.leaf(account, cumulative));
+        RootWindow memory window = _windows[root];
+        if (block.timestamp < window.from || block.timestamp >= window.until) _refuseProof(account, cumulative);
+        if (cumulative > window.promised) revert ClaimExceedsRootTotals(cumulative, window.promised);
         uint256 prior = _claimed[account];
         if (cumulative <= prior) revert NothingToClaim(account, cumulative, prior);
         unchecked {
             amount = cumulative - prior; // cumulative > prior
         }
-        if (amount > claims.unclaimed) revert ClaimExceedsRootTotals(amount, claims.unclaimed);
-
         _claimed[account] = cumulative;
-        unchecked {
-            claims.unclaimed -= uint128(amount); // amount <= unclaimed
-        }
-        _claims = claims;
         if (!asBonded) {
-            emit RewardsClaimed(account, cumulative, amount, 0, false, epoch);
+            emit RewardsClaimed(account, window.epoch, cumulative, amount);
             pod.safeTransfer(account, amount);
             return amount;
         }
         uint256 bonus = amount * params.getParameter("bondedClaimBonusPpm") / PPM;
-        // The bonus comes from the surplus; paying `amount` left the surplus unchanged.
-        uint256 outstanding = uint256(claims.unclaimed) + _proposals.pending;
-        uint256 available = pod.balanceOf(address(this)) - amount;
-        if (available < outstanding + bonus) revert PoolUnderfunded(outstanding + bonus, available);
-        emit RewardsClaimed(account, cumulative, amount, bonus, true, epoch);
+        // The bonus comes from the surplus: what the pool holds beyond `amount` and the pending roots.
+        (, uint256 pending) = _schedule();
+        uint256 balance = pod.balanceOf(address(this));
+        uint256 available = balance > amount ? balance - amount : 0;
+        if (available < pending + bonus) revert PoolUnderfunded(pending + bonus, available);
+        emit BondedRewardsClaimed(account, window.epoch, cumulative, amount, bonus);
         _bondFor(account, amount + bonus);
     }
 
@@ -189,9 +196,9 @@ contract RewardsDistributor is IRewardsDistributor, AccessControl, EIP712 {
 
     /// @inheritdoc IRewardsDistributor
     function claimableEpoch() external view returns (bool exists, uint256 epoch, EpochRecord memory record) {
-        uint256 accepted = _acceptedNow();
-        if (accepted == 0) return (false, 0, record);
-        return (true, accepted - 1, _records[accepted - 1]);
+        (uint256 claimable,) = _schedule();
+        if (claimable == 0) return (false, 0, record);
+        return (true, claimable - 1, _records[claimable - 1]);
     }
 
     /// @inheritdoc IRewardsDistributor
@@ -206,9 +213,9 @@ contract RewardsDistributor is IRewardsDistributor, AccessControl, EIP712 {
 
     /// @inheritdoc IRewardsDistributor
     function isValidator(address account, bytes32[] calldata proof) external view returns (bool) {
-        uint256 accepted = _acceptedNow();
-        if (accepted == 0) return false;
-        bytes32 root = _records[accepted - 1].validatorsRoot;
+        (uint256 claimable,) = _schedule();
+        if (claimable == 0) return false;
+        bytes32 root = _records[claimable - 1].validatorsRoot;
         return root != bytes32(0)
             && MerkleProof.verifyCalldata(proof, root, keccak256(bytes.concat(keccak256(abi.encode(account)))));
     }
@@ -225,9 +232,9 @@ contract RewardsDistributor is IRewardsDistributor, AccessControl, EIP712 {
 
     /// @inheritdoc IRewardsDistributor
     function poolSurplus() public view returns (uint256) {
-        uint256 outstanding = uint256(_claims.unclaimed) + _proposals.pending;
+        (, uint256 pending) = _schedule();
         uint256 balance = pod.balanceOf(address(this));
-        return balance > outstanding ? balance - outstanding : 0;
+        return balance > pending ? balance - pending : 0;
     }
 
     /// @inheritdoc IRewardsDistributor
@@ -253,11 +260,12 @@ contract RewardsDistributor is IRewardsDistributor, AccessControl, EIP712 {
 
     // ---------------------------------------------------------------- internals
 
-    /// @dev Reverts unless `epochRoot` may be proposed now with `signatures`; returns the pending total.
+    /// @dev Reverts unless `epochRoot` may be proposed now with `signatures`; returns the totals
+    /// promised before it.
     function _checkProposal(EpochRoot calldata epochRoot, bytes[] calldata signatures)
         private
         view
-        returns (uint128 pending)
+        returns (uint128 promised)
     {
         Proposals memory proposals = _proposals;
         uint256 epoch = epochRoot.epoch;
@@ -268,46 +276,58 @@ contract RewardsDistributor is IRewardsDistributor, AccessControl, EIP712 {
         uint256 budget = params.getParameter("epochEmissionBudget");
         if (epochRoot.total > budget) revert EpochBudgetExceeded(epoch, epochRoot.total, budget);
         _requireQuorum(epochRootDigest(epochRoot), signatures);
-        uint256 required = uint256(_claims.unclaimed) + proposals.pending + epochRoot.total;
+        (, uint256 pending) = _schedule();
+        uint256 required = pending + epochRoot.total;
         uint256 available = pod.balanceOf(address(this));
         if (available < required) revert PoolUnderfunded(required, available);
-        return proposals.pending;
+        return proposals.promised;
     }
 
     /// @dev When a root proposed now for `epoch` becomes claimable: after the challenge window and
     /// never before the previous root, so roots become claimable in epoch order even if the window
     /// was shortened in between.
-    function _claimableAt(uint256 epoch) private view returns (uint64) {
+    function _claimableAt(uint256 epoch) private view returns (uint40) {
         uint256 claimableAt = block.timestamp + params.getParameter("rootChallengeWindow");
         if (epoch != 0) {
             uint256 previous = _records[epoch - 1].claimableAt;
             if (previous > claimableAt) claimableAt = previous;
         }
-        return claimableAt.toUint64();
+        return claimableAt.toUint40();
     }
 
-    /// @dev Moves every root whose window has passed from pending to accepted, in `claims` (the
-    /// caller stores it) and in `_proposals`.
-    function _accept(Claims memory claims) private returns (Claims memory) {
-        uint128 moved;
-        while (claims.nextClaimableAt != 0 && claims.nextClaimableAt <= block.timestamp) {
-            moved += _records[claims.accepted].total;
-            EpochRecord storage next = _records[++claims.accepted];
-            claims.nextClaimableAt = next.status == RootStatus.Proposed ? next.claimableAt : 0;
+    /// @dev `claimable`: the latest claimable epoch plus one (0 if none); `pending`: the totals
+    /// of the roots after it, not yet claimable. Walks back over the pending roots only.
+    function _schedule() private view returns (uint256 claimable, uint256 pending) {
+        claimable = _proposals.nextEpoch;
+        while (claimable != 0) {
+            EpochRecord storage r = _records[claimable - 1];
+            if (r.claimableAt <= block.timestamp) break;
+            pending += r.total;
+            --claimable;
         }
-        claims.unclaimed += moved;
-        _proposals.pending -= moved;
-        return claims;
     }
 
-    /// @dev The accepted boundary as of now, without storing it.
-    function _acceptedNow() private view returns (uint256 accepted) {
-        accepted = _claims.accepted;
-        while (true) {
-            EpochRecord storage r = _records[accepted];
-            if (r.status != RootStatus.Proposed || r.claimableAt > block.timestamp) return accepted;
-            ++accepted;
+    /// @dev Reverts a claim whose proof leads to no root paying now, with the error a claim
+    /// against the latest claimable root would meet.
+    function _refuseProof(address account, uint256 cumulative) private view {
+        (uint256 claimable,) = _schedule();
+        if (claimable == 0) revert NoClaimableRoot();
+        revert InvalidProof(account, cumulative, claimable - 1);
+    }
+
+    /// @dev Makes `root`, the root of `epoch` that survived a revocation, pay again with no end.
+    /// `promised`: the totals of roots up to `epoch`.
+    function _reopen(bytes32 root, uint256 epoch, uint128 promised) private {
+        RootWindow storage window = _windows[root];
+        if (window.from != 0 && window.epoch <= epoch) {
+            window.until = OPEN;
+            return;
         }
+        // A revoked later epoch reused the root (never, for growing cumulative trees), restarting
+        // or deleting its window: rebuild it from `epoch`'s record (claimable times fit 40 bits).
+        _windows[root] = RootWindow({
+            from: uint40(_records[epoch].claimableAt), until: OPEN, epoch: uint48(epoch), promised: promised
+        });
     }
 
     /// @dev Reverts unless `signatures` are from at least a quorum of distinct oracles, in
