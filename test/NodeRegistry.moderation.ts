@@ -29,15 +29,34 @@ async function moderated() {
 }
 
 describe("NodeRegistry moderation", () => {
-  it("grants SUSPENDER_ROLE and BANNER_ROLE to node reports and both timelocks only", async () => {
+  it("grants SUSPENDER_ROLE to node reports and both timelocks, BANNER_ROLE to node reports and governance only", async () => {
     const { reg, nodeReports, timelock, securityTimelock, deployer } = await moderated();
+    const holders = {
+      SUSPENDER_ROLE: [nodeReports.address, timelock.address, securityTimelock.address],
+      BANNER_ROLE: [nodeReports.address, timelock.address],
+    } as const;
     for (const name of ["SUSPENDER_ROLE", "BANNER_ROLE"] as const) {
       const id = await reg.read[name]();
       assert.equal(id, role(name));
-      for (const holder of [nodeReports.address, timelock.address, securityTimelock.address]) {
-        assert.equal(await reg.read.hasRole([id, holder]), true, `${name} for ${holder}`);
+      for (const holder of [nodeReports.address, timelock.address, securityTimelock.address, deployer.account.address]) {
+        const expected = (holders[name] as readonly string[]).includes(holder);
+        assert.equal(await reg.read.hasRole([id, holder]), expected, `${name} for ${holder}`);
       }
-      assert.equal(await reg.read.hasRole([id, deployer.account.address]), false);
+    }
+  });
+
+  it("the security timelock suspends but never bans (AccessControlUnauthorizedAccount)", async () => {
+    const { reg, securityTimelock, a } = await moderated();
+    const security = getAddress(securityTimelock.address);
+    await connection.networkHelpers.impersonateAccount(security);
+    await connection.networkHelpers.setBalance(security, 10n ** 20n);
+    await viem.assertions.emitWithArgs(reg.write.setNodeSuspended([K, true, REASON], { account: security }), reg, "NodeSuspensionChanged", [
+      K,
+      true,
+      REASON,
+    ]);
+    for (const call of [() => reg.write.banNode([K, REASON], { account: security }), () => reg.write.banAccount([a, REASON], { account: security })]) {
+      await viem.assertions.revertWithCustomErrorWithArgs(call(), reg, "AccessControlUnauthorizedAccount", [security, role("BANNER_ROLE")]);
     }
   });
 

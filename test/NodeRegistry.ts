@@ -45,12 +45,17 @@ describe("NodeRegistry", () => {
       assert.deepEqual(await reg.read.accountStatus([a]), [false, false]);
     });
 
-    it("signs the digest of sdk's NODE_KEY_OWNERSHIP_TYPES over the registry's domain", async () => {
-      const { reg, a, publicClient } = await registry();
+    it("signs the digest of sdk's NODE_KEY_OWNERSHIP_TYPES over the registry's domain and the key's nonce", async () => {
+      const core = await registry();
+      const { reg, alice, a, publicClient } = core;
       const domain = settlementDomain("nodeRegistry", await publicClient.getChainId(), reg.address);
-      const message = { account: a, nodeKey: K };
-      const expected = hashTypedData({ domain, types: NODE_KEY_OWNERSHIP_TYPES, primaryType: "NodeKeyOwnership", message });
-      assert.equal(await reg.read.keyOwnershipDigest([a, K]), expected);
+      const digest = (nonce: bigint) =>
+        hashTypedData({ domain, types: NODE_KEY_OWNERSHIP_TYPES, primaryType: "NodeKeyOwnership", message: { account: a, nodeKey: K, nonce } });
+      assert.equal(await reg.read.keyNonce([K]), 0n);
+      assert.equal(await reg.read.keyOwnershipDigest([a, K]), digest(0n));
+      await registerNode(core, alice, KEY);
+      assert.equal(await reg.read.keyNonce([K]), 1n);
+      assert.equal(await reg.read.keyOwnershipDigest([a, K]), digest(1n));
     });
 
     it("knows nothing of an unregistered key", async () => {
@@ -227,6 +232,33 @@ describe("NodeRegistry", () => {
         K,
         Status.Left,
       ]);
+    });
+
+    it("refuses a replayed proof (InvalidKeySignature): every registration bumps the key's nonce", async () => {
+      const core = await registry();
+      const { reg, alice, bob, a } = core;
+      const first = await keyProof(core, KEY, a);
+      await reg.write.registerNode([K, [MODEL_A], METADATA, first], { account: alice.account });
+      await reg.write.deregisterNode([K], { account: alice.account });
+      const replay = () => reg.write.registerNode([K, [MODEL_A], METADATA, first], { account: alice.account });
+      await viem.assertions.revertWithCustomErrorWithArgs(replay(), reg, "InvalidKeySignature", [K, a]);
+      assert.equal(await reg.read.keyNonce([K]), 1n, "a refused registration spends no nonce");
+
+      // The key moves to bob; alice's old proofs (nonce 0, or 1 signed before the move) take nothing back.
+      const aliceAtOne = await keyProof(core, KEY, a);
+      await registerNode(core, bob, KEY);
+      await reg.write.deregisterNode([K], { account: bob.account });
+      assert.equal(await reg.read.keyNonce([K]), 2n);
+      for (const proof of [first, aliceAtOne]) {
+        await viem.assertions.revertWithCustomErrorWithArgs(
+          reg.write.registerNode([K, [MODEL_A], METADATA, proof], { account: alice.account }),
+          reg,
+          "InvalidKeySignature",
+          [K, a],
+        );
+      }
+      await viem.assertions.emitWithArgs(registerNode(core, alice, KEY), reg, "NodeRegistered", [K, a, [MODEL_A], METADATA]);
+      assert.equal(await reg.read.keyNonce([K]), 3n);
     });
 
     it("a key that left moves to another account only with a proof for that account", async () => {

@@ -4,7 +4,10 @@ pragma solidity 0.8.34;
 /// @title IBondManager
 /// @notice Per-account bonds of sPOD. A bond covers every node of its account and boosts their
 /// rewards. Unbonding takes a cooldown; a pending unbond stops counting as active at once but
-/// stays slashable until it is withdrawn. Amounts are sPOD shares unless named otherwise.
+/// stays slashable until it is withdrawn. While a report against one of its nodes is open, the
+/// account's bond is frozen: nothing is withdrawn until every such report is confirmed or
+/// dismissed, so a pending unbond that matures meanwhile stays there to be slashed. Amounts are
+/// sPOD shares unless named otherwise.
 interface IBondManager {
     /// @notice Thrown when a zero amount is given.
     error ZeroShares();
@@ -20,6 +23,10 @@ interface IBondManager {
     error NothingToSlash(address account);
     /// @notice Thrown when a lookup asks for the future.
     error FutureLookup(uint256 timepoint, uint256 clock);
+    /// @notice Thrown when a frozen account withdraws its pending unbond.
+    error BondIsFrozen(address account);
+    /// @notice Thrown when unfreezing an account that is not frozen.
+    error BondNotFrozen(address account);
 
     /// @notice Emitted when `payer` adds `shares` to the active bond of `account`.
     event Bonded(address indexed account, address indexed payer, uint256 shares, uint256 activeShares);
@@ -37,6 +44,10 @@ interface IBondManager {
         uint256 fromPending,
         bytes32 indexed reason
     );
+    /// @notice Emitted when `account` is frozen once more; `freezes` is how many freezes now hold it.
+    event BondFrozen(address indexed account, uint256 freezes);
+    /// @notice Emitted when one freeze on `account` is lifted; it withdraws again once `freezes` is 0.
+    event BondUnfrozen(address indexed account, uint256 freezes);
 
     /// @notice Bonds `shares` of the caller's sPOD to the caller's account (no approval needed).
     function bond(uint256 shares) external;
@@ -51,12 +62,23 @@ interface IBondManager {
     /// @notice Returns the caller's whole pending unbond to its active bond.
     function cancelUnbond() external;
 
-    /// @notice Sends the caller's pending unbond back to it once the cooldown has ended.
+    /// @notice Sends the caller's pending unbond back to it once the cooldown has ended and no
+    /// freeze holds the caller (BondIsFrozen). Unbonding and cancelling stay open while frozen.
     function withdrawUnbonded() external;
 
     /// @notice Takes up to `shares` from `account` (active first, then pending) and sends them to
-    /// `recipient`. SLASHER_ROLE only. Returns the shares actually slashed.
+    /// `recipient`, frozen or not. SLASHER_ROLE only. Returns the shares actually slashed.
     function slash(address account, uint256 shares, address recipient, bytes32 reason) external returns (uint256);
+
+    /// @notice Adds one freeze on `account` (one per open report against its nodes); freezes nest.
+    /// FREEZER_ROLE only (node reports).
+    function freeze(address account) external;
+
+    /// @notice Lifts one freeze from `account` (BondNotFrozen when none holds it). FREEZER_ROLE only.
+    function unfreeze(address account) external;
+
+    /// @notice How many freezes hold `account`; it withdraws nothing while this is not 0.
+    function freezesOf(address account) external view returns (uint256);
 
     /// @notice Current active bond in shares.
     function activeShares(address account) external view returns (uint256);

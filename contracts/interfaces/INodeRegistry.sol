@@ -3,8 +3,8 @@ pragma solidity 0.8.34;
 
 /// @title INodeRegistry
 /// @notice Worker nodes of the network. An account registers node keys (proving it holds each key
-/// with an EIP-712 signature by the key over the account), the models each node serves and a
-/// metadata URI. Nodes leave and rejoin at will. Nodes and accounts can be suspended (a review is
+/// with an EIP-712 signature by the key over the account and the key's nonce, so that each proof
+/// registers the key once), the models each node serves and a metadata URI. Nodes leave and rejoin at will. Nodes and accounts can be suspended (a review is
 /// open) and banned for good; a banned key or account never registers again, under any account.
 interface INodeRegistry {
     /// @notice Lifecycle of a node key. `None`: never registered; `Active`: registered and in the
@@ -32,7 +32,8 @@ interface INodeRegistry {
 
     /// @notice Thrown when the node key or the account is the zero address.
     error ZeroAddress();
-    /// @notice Thrown when the proof of possession was not signed by `nodeKey` over `account`.
+    /// @notice Thrown when the proof of possession was not signed by `nodeKey` over `account` and the
+    /// key's current nonce (a proof that registered the key once is refused ever after).
     error InvalidKeySignature(address nodeKey, address account);
     /// @notice Thrown when a node is registered with no model.
     error NoModels(address nodeKey);
@@ -72,11 +73,12 @@ interface INodeRegistry {
     /// @notice Emitted when an account is banned for good.
     event AccountBanned(address indexed account, bytes32 reason);
 
-    /// @notice Registers (or re-registers after leaving) `nodeKey` for the caller. The proof is
-    /// checked on every registration. A key that left may be registered by another account (with
-    /// a proof for that account); it keeps any suspension. A banned key, or any key of a banned
-    /// account, never registers again.
-    /// @param keySignature EIP-712 `NodeKeyOwnership(address account,address nodeKey)` signed by `nodeKey`.
+    /// @notice Registers (or re-registers after leaving) `nodeKey` for the caller. Every registration
+    /// needs a fresh proof over the key's current nonce, and bumps the nonce. A key that left may be
+    /// registered by another account (with a proof for that account); it keeps any suspension. A
+    /// banned key, or any key of a banned account, never registers again.
+    /// @param keySignature EIP-712 `NodeKeyOwnership(address account,address nodeKey,uint256 nonce)`
+    /// signed by `nodeKey`, with `nonce` = `keyNonce(nodeKey)`.
     function registerNode(
         address nodeKey,
         bytes32[] calldata modelIds,
@@ -96,7 +98,8 @@ interface INodeRegistry {
     /// @notice Suspends or unsuspends every node of an account. SUSPENDER_ROLE only.
     function setAccountSuspended(address account, bool suspended, bytes32 reason) external;
 
-    /// @notice Bans a node key for good. BANNER_ROLE only.
+    /// @notice Bans a node key for good. BANNER_ROLE only (node reports' confirmations and governance;
+    /// the security timelock suspends but never bans).
     function banNode(address nodeKey, bytes32 reason) external;
 
     /// @notice Bans an account for good: its nodes stop serving and it registers nothing again.
@@ -122,6 +125,10 @@ interface INodeRegistry {
     /// @notice Whether `account` is suspended / banned.
     function accountStatus(address account) external view returns (bool suspended, bool banned);
 
-    /// @notice The EIP-712 digest a node key signs to prove possession for `account`.
+    /// @notice The EIP-712 digest a node key signs to prove possession for `account`, over the key's
+    /// current nonce.
     function keyOwnershipDigest(address account, address nodeKey) external view returns (bytes32);
+
+    /// @notice How many times `nodeKey` has been registered: the nonce its next proof must sign.
+    function keyNonce(address nodeKey) external view returns (uint256);
 }

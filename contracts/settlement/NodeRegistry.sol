@@ -13,12 +13,13 @@ import {INodeRegistry} from "../interfaces/INodeRegistry.sol";
 contract NodeRegistry is AccessControl, EIP712, INodeRegistry {
     /// @notice May suspend and unsuspend nodes and accounts (node reports, both timelocks).
     bytes32 public constant SUSPENDER_ROLE = keccak256("SUSPENDER_ROLE");
-    /// @notice May ban nodes and accounts for good (node reports, both timelocks).
+    /// @notice May ban nodes and accounts for good (node reports' confirmations, governance).
     bytes32 public constant BANNER_ROLE = keccak256("BANNER_ROLE");
     /// @notice The most models one node may list.
     uint256 public constant MAX_MODELS = 32;
     /// @dev As NODE_KEY_OWNERSHIP_TYPES in sdk/src/typedData.ts.
-    bytes32 private constant NODE_KEY_OWNERSHIP_TYPEHASH = keccak256("NodeKeyOwnership(address account,address nodeKey)");
+    bytes32 private constant NODE_KEY_OWNERSHIP_TYPEHASH =
+        keccak256("NodeKeyOwnership(address account,address nodeKey,uint256 nonce)");
 
     struct AccountState {
         bool suspended;
@@ -28,6 +29,8 @@ contract NodeRegistry is AccessControl, EIP712, INodeRegistry {
     mapping(address nodeKey => Node) private _nodes;
     mapping(address nodeKey => bytes32[]) private _models;
     mapping(address account => AccountState) private _accounts;
+    /// @dev Bumped by every registration of the key, so that each proof registers it once.
+    mapping(address nodeKey => uint256) private _keyNonces;
 
     constructor(address admin) EIP712("POD NodeRegistry", "1") {
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
@@ -55,6 +58,8 @@ contract NodeRegistry is AccessControl, EIP712, INodeRegistry {
         if (err != ECDSA.RecoverError.NoError || signer != nodeKey) revert InvalidKeySignature(nodeKey, msg.sender);
         _checkModels(nodeKey, modelIds);
 
+        // The proof is spent: a former owner cannot replay it to take the key back.
+        ++_keyNonces[nodeKey];
         // A suspension stays with the key across leaving, rejoining and changing hands.
         (node.account, node.status, node.registeredAt) = (msg.sender, NodeStatus.Active, uint64(block.timestamp));
         node.metadataURI = metadataURI;
@@ -151,7 +156,13 @@ contract NodeRegistry is AccessControl, EIP712, INodeRegistry {
 
     /// @inheritdoc INodeRegistry
     function keyOwnershipDigest(address account, address nodeKey) public view returns (bytes32) {
-        return _hashTypedDataV4(keccak256(abi.encode(NODE_KEY_OWNERSHIP_TYPEHASH, account, nodeKey)));
+        bytes32 structHash = keccak256(abi.encode(NODE_KEY_OWNERSHIP_TYPEHASH, account, nodeKey, _keyNonces[nodeKey]));
+        return _hashTypedDataV4(structHash);
+    }
+
+    /// @inheritdoc INodeRegistry
+    function keyNonce(address nodeKey) external view returns (uint256) {
+        return _keyNonces[nodeKey];
     }
 
     /// @dev Between 1 and MAX_MODELS distinct ids; the quadratic scan is at most 496 comparisons.

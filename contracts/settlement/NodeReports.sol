@@ -13,17 +13,19 @@ import {IProtocolParams} from "../interfaces/IProtocolParams.sol";
 
 /// @title NodeReports
 /// @notice Validator reports, user flags and their confirmation into slashes and bans. Holds
-/// SLASHER_ROLE and BOND_FOR_ROLE on the bond manager, SUSPENDER_ROLE and BANNER_ROLE on the
-/// registry and POOL_SPENDER_ROLE on the rewards distributor; holds no funds between calls.
+/// SLASHER_ROLE, BOND_FOR_ROLE and FREEZER_ROLE on the bond manager, SUSPENDER_ROLE and BANNER_ROLE
+/// on the registry and POOL_SPENDER_ROLE on the rewards distributor; holds no funds between calls.
 contract NodeReports is AccessControl, INodeReports {
     using SafeERC20 for IERC20;
 
     /// @notice May confirm and dismiss reports (the governance and security timelocks).
     bytes32 public constant CONFIRMER_ROLE = keccak256("CONFIRMER_ROLE");
+    /// @notice The most distinct open reports that `reportsToSuspend` may ask for.
+    uint256 public constant MAX_REPORTS_TO_SUSPEND = 100;
     uint256 private constant PPM = 1e6;
 
-    /// @dev Per node: open reports, user flags, and whether the reports (not governance) put the
-    /// node's current suspension on it, so that dismissing them lifts only their own.
+    /// @dev Per node: open reports (one per reporter), user flags, and whether the reports (not
+    /// governance) put the node's current suspension on it, so that dismissals lift only their own.
     struct NodeState {
         uint64 openReports;
         uint64 flags;
@@ -39,7 +41,9 @@ contract NodeReports is AccessControl, INodeReports {
 
     mapping(uint256 reportId => Report) private _reports;
     mapping(address nodeKey => NodeState) private _nodes;
+    mapping(address nodeKey => mapping(address reporter => bool)) private _reporting;
     uint256 private _reportCount;
+    uint256 private _reportsToSuspend;
 
     constructor(
         INodeRegistry registry_,
@@ -48,10 +52,12 @@ contract NodeReports is AccessControl, INodeReports {
         IStakedPod stakedPod_,
         IProtocolParams params_,
         address buyback_,
+        uint256 reportsToSuspend_,
         address admin
     ) {
         (registry, bondManager, distributor, stakedPod, params, buyback) =
             (registry_, bondManager_, distributor_, stakedPod_, params_, buyback_);
+        _setReportsToSuspend(reportsToSuspend_);
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
     }
 
@@ -64,6 +70,7 @@ contract NodeReports is AccessControl, INodeReports {
         if (!distributor.isValidator(msg.sender, validatorProof)) revert NotValidator(msg.sender);
         INodeRegistry.Node memory node = _reportable(nodeKey);
         if (node.account == msg.sender) revert SelfReport(msg.sender, nodeKey);
+        if (_reporting[nodeKey][msg.sender]) revert DuplicateReport(msg.sender, nodeKey);
 
         reportId = ++_reportCount;
         _reports[reportId] = Report({
@@ -74,12 +81,16 @@ contract NodeReports is AccessControl, INodeReports {
             reporter: msg.sender,
             evidenceHash: evidenceHash
         });
+        _reporting[nodeKey][msg.sender] = true;
         NodeState storage state = _nodes[nodeKey];
-        ++state.openReports;
-        if (!node.suspended) state.suspendedByReports = true;
+        // Open reports come from distinct validators, so one validator alone never suspends a node.
+        bool suspend = ++state.openReports >= _reportsToSuspend && !node.suspended;
+        if (suspend) state.suspendedByReports = true;
         emit NodeReported(reportId, nodeKey, msg.sender, node.account, evidenceHash);
 
-        if (!node.suspended) registry.setNodeSuspended(nodeKey, true, evidenceHash);
+        // Until the report is closed the account withdraws nothing: its pending unbond stays slashable.
+        bondManager.freeze(node.account);
+        if (suspend) registry.setNodeSuspended(nodeKey, true, evidenceHash);
     }
 
     /// @inheritdoc INodeReports
@@ -93,15 +104,17 @@ contract NodeReports is AccessControl, INodeReports {
     /// @inheritdoc INodeReports
     function confirmReport(uint256 reportId, uint256 slashPpm) external onlyRole(CONFIRMER_ROLE) {
         Report storage report = _openReport(reportId);
-        uint256 maxSlashPpm = params.getParameter("maxSlashPpm");
-        if (slashPpm > maxSlashPpm) revert SlashAboveCap(slashPpm, maxSlashPpm);
         (address nodeKey, address account, address reporter, bytes32 evidence) =
             (report.nodeKey, report.account, report.reporter, report.evidenceHash);
+        // One incident, one slash: a banned key's other reports can only be dismissed.
+        if (registry.getNode(nodeKey).status == INodeRegistry.NodeStatus.Banned) revert NodeAlreadyBanned(nodeKey);
+        uint256 maxSlashPpm = params.getParameter("maxSlashPpm");
+        if (slashPpm > maxSlashPpm) revert SlashAboveCap(slashPpm, maxSlashPpm);
         report.status = ReportStatus.Confirmed;
-        --_nodes[nodeKey].openReports;
+        _close(nodeKey, reporter);
 
-        // Another confirmed report (or governance) may have banned the key already.
-        if (registry.getNode(nodeKey).status != INodeRegistry.NodeStatus.Banned) registry.banNode(nodeKey, evidence);
+        registry.banNode(nodeKey, evidence);
+        bondManager.unfreeze(account);
 
         uint256 bonded = bondManager.bondedShares(account);
         uint256 slashed;
@@ -130,13 +143,14 @@ contract NodeReports is AccessControl, INodeReports {
     /// @inheritdoc INodeReports
     function dismissReport(uint256 reportId, bytes32 reason) external onlyRole(CONFIRMER_ROLE) {
         Report storage report = _openReport(reportId);
-        address nodeKey = report.nodeKey;
+        (address nodeKey, address account) = (report.nodeKey, report.account);
         report.status = ReportStatus.Dismissed;
         NodeState storage state = _nodes[nodeKey];
-        bool lift = --state.openReports == 0 && state.suspendedByReports;
+        bool lift = _close(nodeKey, report.reporter) < _reportsToSuspend && state.suspendedByReports;
         if (lift) state.suspendedByReports = false;
         emit ReportDismissed(reportId, nodeKey, reason);
 
+        bondManager.unfreeze(account);
         if (lift) {
             // Governance may have lifted the suspension or banned the key in the meantime.
             INodeRegistry.Node memory node = registry.getNode(nodeKey);
@@ -144,6 +158,11 @@ contract NodeReports is AccessControl, INodeReports {
                 registry.setNodeSuspended(nodeKey, false, reason);
             }
         }
+    }
+
+    /// @inheritdoc INodeReports
+    function setReportsToSuspend(uint256 reportsToSuspend_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _setReportsToSuspend(reportsToSuspend_);
     }
 
     /// @inheritdoc INodeReports
@@ -157,9 +176,34 @@ contract NodeReports is AccessControl, INodeReports {
     }
 
     /// @inheritdoc INodeReports
+    function reportsToSuspend() external view returns (uint256) {
+        return _reportsToSuspend;
+    }
+
+    /// @inheritdoc INodeReports
+    function hasOpenReport(address reporter, address nodeKey) external view returns (bool) {
+        return _reporting[nodeKey][reporter];
+    }
+
+    /// @inheritdoc INodeReports
     function nodeReportState(address nodeKey) external view returns (uint256 openReports, uint256 flags) {
         NodeState memory state = _nodes[nodeKey];
         return (state.openReports, state.flags);
+    }
+
+    function _setReportsToSuspend(uint256 reportsToSuspend_) private {
+        if (reportsToSuspend_ == 0 || reportsToSuspend_ > MAX_REPORTS_TO_SUSPEND) {
+            revert InvalidReportsToSuspend(reportsToSuspend_);
+        }
+        uint256 previous = _reportsToSuspend;
+        _reportsToSuspend = reportsToSuspend_;
+        emit ReportsToSuspendChanged(previous, reportsToSuspend_);
+    }
+
+    /// @dev Closes `reporter`'s open report on `nodeKey`; returns how many stay open on it.
+    function _close(address nodeKey, address reporter) private returns (uint256 open) {
+        delete _reporting[nodeKey][reporter];
+        open = --_nodes[nodeKey].openReports;
     }
 
     function _reportable(address nodeKey) private view returns (INodeRegistry.Node memory node) {

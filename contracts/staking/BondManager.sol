@@ -12,7 +12,8 @@ import {IProtocolParams} from "../interfaces/IProtocolParams.sol";
 /// @title BondManager
 /// @notice Holds every account's bonded sPOD. The active bond is checkpointed by timestamp so
 /// the oracle can read it at an epoch's close; one pending unbond per account waits out the
-/// unbonding period and stays slashable until withdrawn.
+/// unbonding period and stays slashable until withdrawn; a frozen account (a report against one
+/// of its nodes is open) withdraws nothing.
 contract BondManager is AccessControl, IBondManager {
     using Checkpoints for Checkpoints.Trace208;
     using SafeCast for uint256;
@@ -21,6 +22,8 @@ contract BondManager is AccessControl, IBondManager {
     bytes32 public constant SLASHER_ROLE = keccak256("SLASHER_ROLE");
     /// @notice May bond on behalf of an account (the rewards distributor's bonded claims).
     bytes32 public constant BOND_FOR_ROLE = keccak256("BOND_FOR_ROLE");
+    /// @notice May freeze and unfreeze withdrawals (node reports, while a report is open).
+    bytes32 public constant FREEZER_ROLE = keccak256("FREEZER_ROLE");
 
     struct PendingUnbond {
         uint128 shares;
@@ -32,6 +35,7 @@ contract BondManager is AccessControl, IBondManager {
 
     mapping(address account => Checkpoints.Trace208) private _active;
     mapping(address account => PendingUnbond) private _pending;
+    mapping(address account => uint256) private _freezes;
 
     constructor(IStakedPod stakedPod_, IProtocolParams params_, address admin) {
         stakedPod = stakedPod_;
@@ -76,10 +80,26 @@ contract BondManager is AccessControl, IBondManager {
     function withdrawUnbonded() external {
         PendingUnbond memory p = _pending[msg.sender];
         if (p.shares == 0) revert NoPendingUnbond(msg.sender);
+        if (_freezes[msg.sender] != 0) revert BondIsFrozen(msg.sender);
         if (block.timestamp < p.unlocksAt) revert UnbondingNotElapsed(msg.sender, p.unlocksAt);
         delete _pending[msg.sender];
         emit UnbondWithdrawn(msg.sender, p.shares);
         stakedPod.unlockTo(msg.sender, msg.sender, p.shares);
+    }
+
+    /// @inheritdoc IBondManager
+    function freeze(address account) external onlyRole(FREEZER_ROLE) {
+        if (account == address(0)) revert ZeroAccount();
+        uint256 freezes = ++_freezes[account];
+        emit BondFrozen(account, freezes);
+    }
+
+    /// @inheritdoc IBondManager
+    function unfreeze(address account) external onlyRole(FREEZER_ROLE) {
+        uint256 freezes = _freezes[account];
+        if (freezes == 0) revert BondNotFrozen(account);
+        _freezes[account] = --freezes;
+        emit BondUnfrozen(account, freezes);
     }
 
     /// @inheritdoc IBondManager
@@ -103,6 +123,11 @@ contract BondManager is AccessControl, IBondManager {
         emit Slashed(account, recipient, fromActive, fromPending, reason);
         stakedPod.unlockTo(account, recipient, total);
         return total;
+    }
+
+    /// @inheritdoc IBondManager
+    function freezesOf(address account) external view returns (uint256) {
+        return _freezes[account];
     }
 
     /// @inheritdoc IBondManager

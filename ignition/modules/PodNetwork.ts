@@ -9,14 +9,17 @@ const role = (name: string) => keccak256(toHex(name));
  * The whole protocol: the staking core (PodCore) plus settlement: the node registry, the rewards
  * distributor (which holds the node rewards pool), the buyback, the credit vault, node reports
  * and slashing, and a security timelock. When it finishes, the governance timelock owns or
- * administers every contract, the security timelock may confirm reports and suspend nodes, the
- * guardian may revoke pending reward roots, and the deployer keeps no role.
+ * administers every contract and may cancel the security timelock's operations; the security
+ * timelock may confirm or dismiss reports and suspend nodes, but never ban (bans are for good:
+ * only governance and confirmed reports ban); the guardian may revoke pending reward roots; and
+ * the deployer keeps no role.
  *
- * Parameters: stablecoin (required: the 6-decimal stablecoin accepted as credit beside POD),
- * oracles (required: the oracle keys' addresses) and oracleQuorum (default 1),
- * guardian and securityCouncil (default: the deployer), securityDelay (default 1 day),
- * rewardsPoolFunding (POD sent from the deployer to
- * the pool, default 0); all but oracles are optional. PodCore's parameters go under "PodCore".
+ * Required parameters: stablecoin (the 6-decimal stablecoin accepted as credit beside POD),
+ * oracles (the oracle keys' addresses), guardian and securityCouncil (no default, so that the
+ * deployer is never left holding them). Optional: oracleQuorum (default 1), securityDelay
+ * (default 1 day), reportsToSuspend (open reports from distinct validators that suspend a node,
+ * default 2), rewardsPoolFunding (POD sent from the deployer to the pool, default 0). PodCore's
+ * parameters go under "PodCore".
  */
 export default buildModule("PodNetwork", (m) => buildNetwork(m, m.getParameter<string>("stablecoin")));
 
@@ -30,13 +33,22 @@ export function buildNetwork(
   const deployer = m.getAccount(0);
   const oracles = m.getParameter<string[]>("oracles");
   const oracleQuorum = m.getParameter("oracleQuorum", 1n);
-  const guardian = m.getParameter("guardian", deployer);
-  const securityCouncil = m.getParameter("securityCouncil", deployer);
+  const guardian = m.getParameter<string>("guardian");
+  const securityCouncil = m.getParameter<string>("securityCouncil");
   const securityDelay = m.getParameter("securityDelay", 86_400n);
+  const reportsToSuspend = m.getParameter("reportsToSuspend", 2n);
   const rewardsPoolFunding = m.getParameter("rewardsPoolFunding", 0n);
 
-  const securityTimelock = m.contract("PodTimelock", [securityDelay, [securityCouncil], [zeroAddress], zeroAddress], {
+  // The deployer administers the security timelock only long enough to make governance a canceller.
+  const securityTimelock = m.contract("PodTimelock", [securityDelay, [securityCouncil], [zeroAddress], deployer], {
     id: "SecurityTimelock",
+  });
+  const securityCanceller = m.call(securityTimelock, "grantRole", [role("CANCELLER_ROLE"), timelock], {
+    id: "GrantSecurityCancellerToTimelock",
+  });
+  m.call(securityTimelock, "renounceRole", [zeroHash, deployer], {
+    id: "RenounceSecurityTimelockAdmin",
+    after: [securityCanceller],
   });
   const nodeRegistry = m.contract("NodeRegistry", [deployer]);
   const rewardsDistributor = m.contract("RewardsDistributor", [
@@ -57,24 +69,30 @@ export function buildNetwork(
     stakedPod,
     protocolParams,
     buyback,
+    reportsToSuspend,
     deployer,
   ]);
 
   m.call(podToken, "transfer", [rewardsDistributor, rewardsPoolFunding], { id: "FundRewardsPool" });
 
-  // Bonds: reports slash and bond reporter rewards; the distributor bonds claims.
+  // Bonds: reports slash, bond reporter rewards and freeze reported accounts; the distributor bonds claims.
   const bondGrants = [
     m.call(bondManager, "grantRole", [role("SLASHER_ROLE"), nodeReports], { id: "GrantSlasherToReports" }),
     m.call(bondManager, "grantRole", [role("BOND_FOR_ROLE"), nodeReports], { id: "GrantBondForToReports" }),
+    m.call(bondManager, "grantRole", [role("FREEZER_ROLE"), nodeReports], { id: "GrantFreezerToReports" }),
     m.call(bondManager, "grantRole", [role("BOND_FOR_ROLE"), rewardsDistributor], { id: "GrantBondForToRewards" }),
   ];
   m.call(bondManager, "renounceRole", [zeroHash, deployer], { id: "RenounceBondAdmin", after: bondGrants });
 
-  // Registry: reports suspend and ban; both timelocks may too.
-  const registryGrants = [nodeReports, timelock, securityTimelock].flatMap((holder, i) => [
-    m.call(nodeRegistry, "grantRole", [role("SUSPENDER_ROLE"), holder], { id: `GrantSuspender${i}` }),
-    m.call(nodeRegistry, "grantRole", [role("BANNER_ROLE"), holder], { id: `GrantBanner${i}` }),
-  ]);
+  // Registry: reports and governance suspend and ban; the security timelock only suspends.
+  const registryGrants = [
+    ...[nodeReports, timelock, securityTimelock].map((holder, i) =>
+      m.call(nodeRegistry, "grantRole", [role("SUSPENDER_ROLE"), holder], { id: `GrantSuspender${i}` }),
+    ),
+    ...[nodeReports, timelock].map((holder, i) =>
+      m.call(nodeRegistry, "grantRole", [role("BANNER_ROLE"), holder], { id: `GrantBanner${i}` }),
+    ),
+  ];
   const registryAdmin = m.call(nodeRegistry, "grantRole", [zeroHash, timelock], { id: "GrantRegistryAdmin" });
   m.call(nodeRegistry, "renounceRole", [zeroHash, deployer], {
     id: "RenounceRegistryAdmin",

@@ -21,11 +21,15 @@ export function settlementDomain(contract: SettlementContract, chainId: number, 
   return { name: DOMAIN_NAMES[contract], version: EIP712_VERSION, chainId, verifyingContract };
 }
 
-/** A node key proves it belongs to `account` (NodeRegistry.registerNode). */
+/**
+ * A node key proves it belongs to `account` (NodeRegistry.registerNode). `nonce` is the key's
+ * `keyNonce(nodeKey)`, bumped by every registration, so that each proof registers the key once.
+ */
 export const NODE_KEY_OWNERSHIP_TYPES = {
   NodeKeyOwnership: [
     { name: "account", type: "address" },
     { name: "nodeKey", type: "address" },
+    { name: "nonce", type: "uint256" },
   ],
 } as const;
 

@@ -31,7 +31,12 @@ export async function deployCore(connection: NetworkConnection, options: CoreOpt
   if (!deployer || !alice || !bob || !carol || !dave) throw new Error("expected five funded accounts");
   const deployed = await ignition.deploy(PodDevnet, {
     parameters: {
-      PodDevnet: { oracles: [deployer.account.address], ...options.network } as never,
+      PodDevnet: {
+        oracles: [deployer.account.address],
+        guardian: deployer.account.address,
+        securityCouncil: deployer.account.address,
+        ...options.network,
+      } as never,
       PodCore: {
         ...(options.timelockDelay !== undefined && { timelockDelay: options.timelockDelay }),
         ...(options.votingDelay !== undefined && { votingDelay: options.votingDelay }),

@@ -15,14 +15,17 @@ export const METADATA = "ipfs://node-metadata";
 /** A node's signing key, derived deterministically from `label` (not a funded account). */
 export const nodeKey = (label: string): PrivateKeyAccount => privateKeyToAccount(keccak256(toHex(`pod node key ${label}`)));
 
-/** The EIP-712 proof that `key` belongs to `account`, signed by `key` over the registry's domain. */
-export async function keyProof(core: Core, key: PrivateKeyAccount, account: Address): Promise<Hex> {
+/**
+ * The EIP-712 proof that `key` belongs to `account`, signed by `key` over the registry's domain
+ * and the key's nonce (its current one unless `nonce` is given).
+ */
+export async function keyProof(core: Core, key: PrivateKeyAccount, account: Address, nonce?: bigint): Promise<Hex> {
   const chainId = await core.publicClient.getChainId();
   return key.signTypedData({
     domain: settlementDomain("nodeRegistry", chainId, core.nodeRegistry.address),
     types: NODE_KEY_OWNERSHIP_TYPES,
     primaryType: "NodeKeyOwnership",
-    message: { account, nodeKey: key.address },
+    message: { account, nodeKey: key.address, nonce: nonce ?? (await core.nodeRegistry.read.keyNonce([key.address])) },
   });
 }
 

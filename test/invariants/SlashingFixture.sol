@@ -23,6 +23,8 @@ abstract contract SlashingFixture is PodTest {
     uint256 internal constant POOL = 1e6 ether;
     uint256 internal constant ORACLE_PK = 0x0A11CE;
     address internal constant REPORTER = address(0xB0B);
+    /// @dev One reporter suspends: the handler's single validator exercises suspensions too.
+    uint256 internal constant REPORTS_TO_SUSPEND = 1;
 
     PodToken internal pod;
     ProtocolParams internal params;
@@ -57,10 +59,12 @@ abstract contract SlashingFixture is PodTest {
             IStakedPod(address(vault)),
             p,
             address(buyback),
+            REPORTS_TO_SUSPEND,
             address(this)
         );
         bonds.grantRole(bonds.SLASHER_ROLE(), address(reports));
         bonds.grantRole(bonds.BOND_FOR_ROLE(), address(reports));
+        bonds.grantRole(bonds.FREEZER_ROLE(), address(reports));
         bonds.grantRole(bonds.BOND_FOR_ROLE(), address(distributor));
         registry.grantRole(registry.SUSPENDER_ROLE(), address(reports));
         registry.grantRole(registry.BANNER_ROLE(), address(reports));
