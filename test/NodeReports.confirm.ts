@@ -112,6 +112,7 @@ describe("NodeReports: confirmation", () => {
     await viem.assertions.emitWithArgs(tx, bondManager, "Bonded", [b, nr, 50n * S, 50n * S]);
     await viem.assertions.emitWithArgs(tx, stakedPod, "Transfer", [nr, getAddress(buyback.address), 450n * S]);
     await viem.assertions.emitWithArgs(tx, nodeRegistry, "NodeBanned", [k, a, EVIDENCE]);
+    await viem.assertions.emitWithArgs(tx, bondManager, "BondUnfrozen", [a, 0n]);
 
     assert.equal(await bondManager.read.activeShares([a]), 0n);
     assert.equal((await bondManager.read.pendingUnbond([a]))[0], 500n * S);

@@ -19,17 +19,24 @@ async function reports() {
   return { ...core, tl: await actAsTimelock(connection, core) };
 }
 
+/** Bob and carol report NODE: two open reports, reportsToSuspend (2) reached, the node suspended. */
+async function suspended(core: Awaited<ReturnType<typeof reports>>) {
+  return [await fileReport(core), await fileReport(core, core.carol, REASON)] as const;
+}
+
 describe("NodeReports: dismissal and reports left open", () => {
-  it("dismisses the only open report (ReportDismissed) and lifts the suspension it put on the node", async () => {
+  it("dismisses a report (ReportDismissed) and lifts its freeze on the account (BondUnfrozen)", async () => {
     const core = await reports();
-    const { nodeReports, nodeRegistry, tl, k } = core;
+    const { nodeReports, nodeRegistry, bondManager, tl, a, b, k } = core;
     const id = await fileReport(core);
     const tx = nodeReports.write.dismissReport([id, REASON], { account: tl });
     await viem.assertions.emitWithArgs(tx, nodeReports, "ReportDismissed", [id, k, REASON]);
-    await viem.assertions.emitWithArgs(tx, nodeRegistry, "NodeSuspensionChanged", [k, false, REASON]);
+    await viem.assertions.emitWithArgs(tx, bondManager, "BondUnfrozen", [a, 0n]);
+    assert.equal((await eventsIn(core, await tx, nodeRegistry, "NodeSuspensionChanged")).length, 0, "one report suspended nothing");
     assert.equal((await nodeReports.read.getReport([id])).status, Status.Dismissed);
     assert.deepEqual(await nodeReports.read.nodeReportState([k]), [0n, 0n]);
-    assert.equal(await nodeRegistry.read.isNodeServing([k]), true);
+    assert.equal(await nodeReports.read.hasOpenReport([b, k]), false);
+    assert.equal(await bondManager.read.freezesOf([a]), 0n);
     await viem.assertions.revertWithCustomErrorWithArgs(
       nodeReports.write.dismissReport([id, REASON], { account: tl }),
       nodeReports,
@@ -44,14 +51,26 @@ describe("NodeReports: dismissal and reports left open", () => {
     );
   });
 
-  it("keeps the node suspended while another report is open", async () => {
+  it("lifts the reports' suspension once fewer than reportsToSuspend reports stay open", async () => {
     const core = await reports();
     const { nodeReports, nodeRegistry, tl, k } = core;
-    const first = await fileReport(core);
-    const second = await fileReport(core, core.carol, REASON);
+    const [first, second] = await suspended(core);
+    assert.equal(await nodeRegistry.read.isNodeServing([k]), false);
+    const tx = nodeReports.write.dismissReport([first, REASON], { account: tl });
+    await viem.assertions.emitWithArgs(tx, nodeRegistry, "NodeSuspensionChanged", [k, false, REASON]);
+    assert.deepEqual(await nodeReports.read.nodeReportState([k]), [1n, 0n]);
+    assert.equal(await nodeRegistry.read.isNodeServing([k]), true, "one open report alone does not suspend");
+    const last = await nodeReports.write.dismissReport([second, REASON], { account: tl });
+    assert.equal((await eventsIn(core, last, nodeRegistry, "NodeSuspensionChanged")).length, 0);
+  });
+
+  it("keeps the node suspended while reportsToSuspend reports stay open (threshold 1)", async () => {
+    const core = await reports();
+    const { nodeReports, nodeRegistry, tl, k } = core;
+    await nodeReports.write.setReportsToSuspend([1n], { account: tl });
+    const [first, second] = await suspended(core);
     const tx = await nodeReports.write.dismissReport([first, REASON], { account: tl });
     assert.equal((await eventsIn(core, tx, nodeRegistry, "NodeSuspensionChanged")).length, 0);
-    assert.deepEqual(await nodeReports.read.nodeReportState([k]), [1n, 0n]);
     assert.equal(await nodeRegistry.read.isNodeServing([k]), false);
     await viem.assertions.emitWithArgs(
       nodeReports.write.dismissReport([second, REASON], { account: tl }),
@@ -62,68 +81,81 @@ describe("NodeReports: dismissal and reports left open", () => {
     assert.equal(await nodeRegistry.read.isNodeServing([k]), true);
   });
 
-  it("leaves a suspension that governance set before the report", async () => {
+  it("leaves a suspension that governance set before the reports", async () => {
     const core = await reports();
     const { nodeReports, nodeRegistry, tl, k } = core;
     await nodeRegistry.write.setNodeSuspended([k, true, GOVERNANCE], { account: tl });
-    const id = await fileReport(core);
-    const tx = await nodeReports.write.dismissReport([id, REASON], { account: tl });
-    assert.equal((await eventsIn(core, tx, nodeRegistry, "NodeSuspensionChanged")).length, 0);
+    const ids = await suspended(core);
+    for (const id of ids) {
+      const tx = await nodeReports.write.dismissReport([id, REASON], { account: tl });
+      assert.equal((await eventsIn(core, tx, nodeRegistry, "NodeSuspensionChanged")).length, 0);
+    }
     assert.equal((await nodeRegistry.read.getNode([k])).suspended, true);
   });
 
   it("changes nothing when governance lifted the suspension before the dismissal", async () => {
     const core = await reports();
     const { nodeReports, nodeRegistry, tl, k } = core;
-    const id = await fileReport(core);
+    const [first] = await suspended(core);
     await nodeRegistry.write.setNodeSuspended([k, false, REASON], { account: tl });
-    const tx = nodeReports.write.dismissReport([id, REASON], { account: tl });
-    await viem.assertions.emitWithArgs(tx, nodeReports, "ReportDismissed", [id, k, REASON]);
+    const tx = nodeReports.write.dismissReport([first, REASON], { account: tl });
+    await viem.assertions.emitWithArgs(tx, nodeReports, "ReportDismissed", [first, k, REASON]);
     assert.equal((await eventsIn(core, await tx, nodeRegistry, "NodeSuspensionChanged")).length, 0);
     assert.equal(await nodeRegistry.read.isNodeServing([k]), true);
   });
 
-  it("after a ban, the node's other reports stay open: a second confirmation slashes again without a second ban", async () => {
+  it("after a ban, the node's other reports can only be dismissed (NodeAlreadyBanned): one incident, one slash", async () => {
     const core = await reports();
     const { nodeReports, nodeRegistry, bondManager, alice, tl, a, k } = core;
     await stake(core, alice, 1000n * POD);
     await bondManager.write.bond([1000n * S], { account: alice.account });
-    const first = await fileReport(core);
-    const second = await fileReport(core, core.carol, REASON);
-    const third = await fileReport(core, core.bob, REASON);
+    const [first, second] = await suspended(core);
     await nodeReports.write.confirmReport([first, 500_000n], { account: tl });
-    assert.deepEqual(await nodeReports.read.nodeReportState([k]), [2n, 0n]);
+    assert.deepEqual(await nodeReports.read.nodeReportState([k]), [1n, 0n]);
+    assert.equal(await bondManager.read.freezesOf([a]), 1n);
+
+    for (const ppm of [0n, 500_000n]) {
+      await viem.assertions.revertWithCustomErrorWithArgs(
+        nodeReports.write.confirmReport([second, ppm], { account: tl }),
+        nodeReports,
+        "NodeAlreadyBanned",
+        [k],
+      );
+    }
+    assert.equal(await bondManager.read.bondedShares([a]), 500n * S, "slashed once");
     assert.equal((await nodeReports.read.getReport([second])).status, Status.Open);
 
-    const again = nodeReports.write.confirmReport([second, 500_000n], { account: tl });
-    await viem.assertions.emitWithArgs(again, nodeReports, "ReportConfirmed", [second, k, a, 250n * S, 25n * S, 225n * S, 0n]);
-    assert.equal((await eventsIn(core, await again, nodeRegistry, "NodeBanned")).length, 0);
-
-    const dismissed = nodeReports.write.dismissReport([third, REASON], { account: tl });
-    await viem.assertions.emitWithArgs(dismissed, nodeReports, "ReportDismissed", [third, k, REASON]);
+    const dismissed = nodeReports.write.dismissReport([second, REASON], { account: tl });
+    await viem.assertions.emitWithArgs(dismissed, nodeReports, "ReportDismissed", [second, k, REASON]);
+    await viem.assertions.emitWithArgs(dismissed, bondManager, "BondUnfrozen", [a, 0n]);
     assert.equal((await eventsIn(core, await dismissed, nodeRegistry, "NodeSuspensionChanged")).length, 0);
     const node = await nodeRegistry.read.getNode([k]);
     assert.deepEqual([node.status, node.suspended], [3, true], "banned, and the suspension is left as it was");
     assert.deepEqual(await nodeReports.read.nodeReportState([k]), [0n, 0n]);
   });
 
-  it("a report filed before the node changed hands still names, and slashes, the account it had", async () => {
+  it("a governance ban also leaves the node's open reports to be dismissed only", async () => {
     const core = await reports();
-    const { nodeReports, nodeRegistry, bondManager, alice, bob, tl, a, k } = core;
+    const { nodeReports, nodeRegistry, bondManager, tl, a, k } = core;
+    const id = await fileReport(core);
+    await nodeRegistry.write.banNode([k, GOVERNANCE], { account: tl });
+    await viem.assertions.revertWithCustomErrorWithArgs(nodeReports.write.confirmReport([id, 0n], { account: tl }), nodeReports, "NodeAlreadyBanned", [
+      k,
+    ]);
+    await viem.assertions.emitWithArgs(nodeReports.write.dismissReport([id, REASON], { account: tl }), bondManager, "BondUnfrozen", [a, 0n]);
+  });
+
+  it("a report filed before the node changed hands still names, freezes and slashes the account it had", async () => {
+    const core = await reports();
+    const { nodeReports, nodeRegistry, bondManager, alice, bob, tl, a, b, k } = core;
     await stake(core, alice, 1000n * POD);
     await bondManager.write.bond([1000n * S], { account: alice.account });
     const id = await fileReport(core, core.carol);
     await nodeRegistry.write.deregisterNode([k], { account: alice.account });
-    await nodeRegistry.write.registerNode([k, [MODEL_A], METADATA, await keyProof(core, NODE, core.b)], { account: bob.account });
-    assert.equal((await nodeRegistry.read.getNode([k])).suspended, true, "the suspension moved with the key");
-    await viem.assertions.emitWithArgs(nodeReports.write.confirmReport([id, 100_000n], { account: tl }), nodeReports, "ReportConfirmed", [
-      id,
-      k,
-      a,
-      100n * S,
-      10n * S,
-      90n * S,
-      0n,
-    ]);
+    await nodeRegistry.write.registerNode([k, [MODEL_A], METADATA, await keyProof(core, NODE, b)], { account: bob.account });
+    assert.deepEqual([await bondManager.read.freezesOf([a]), await bondManager.read.freezesOf([b])], [1n, 0n]);
+    const tx = nodeReports.write.confirmReport([id, 100_000n], { account: tl });
+    await viem.assertions.emitWithArgs(tx, nodeReports, "ReportConfirmed", [id, k, a, 100n * S, 10n * S, 90n * S, 0n]);
+    await viem.assertions.emitWithArgs(tx, bondManager, "BondUnfrozen", [a, 0n]);
   });
 });

@@ -27,19 +27,21 @@ describe("NodeReports: filing", () => {
     assert.equal(await nodeRegistry.read.hasRole([role("BANNER_ROLE"), nr]), true);
     assert.equal(await bondManager.read.hasRole([role("SLASHER_ROLE"), nr]), true);
     assert.equal(await bondManager.read.hasRole([role("BOND_FOR_ROLE"), nr]), true);
+    assert.equal(await bondManager.read.hasRole([role("FREEZER_ROLE"), nr]), true);
     assert.equal(await rewardsDistributor.read.hasRole([role("POOL_SPENDER_ROLE"), nr]), true);
   });
 
   describe("reportNode", () => {
-    it("files a validator's report (NodeReported) and suspends the node with the evidence as reason", async () => {
+    it("files a validator's report (NodeReported) and freezes the account (BondFrozen); alone it suspends nothing", async () => {
       const core = await load();
-      const { nodeReports, nodeRegistry, bob, a, b, k, tree } = core;
+      const { nodeReports, nodeRegistry, bondManager, bob, a, b, k, tree } = core;
       const proof = validatorProof(tree, b);
       const { result } = await nodeReports.simulate.reportNode([k, EVIDENCE, proof], { account: b });
       assert.equal(result, 1n);
       const tx = nodeReports.write.reportNode([k, EVIDENCE, proof], { account: bob.account });
       await viem.assertions.emitWithArgs(tx, nodeReports, "NodeReported", [1n, k, b, a, EVIDENCE]);
-      await viem.assertions.emitWithArgs(tx, nodeRegistry, "NodeSuspensionChanged", [k, true, EVIDENCE]);
+      await viem.assertions.emitWithArgs(tx, bondManager, "BondFrozen", [a, 1n]);
+      assert.equal((await eventsIn(core, await tx, nodeRegistry, "NodeSuspensionChanged")).length, 0);
       assert.deepEqual(await nodeReports.read.getReport([1n]), {
         nodeKey: k,
         openedAt: await minedAt(core, await tx),
@@ -50,25 +52,31 @@ describe("NodeReports: filing", () => {
       });
       assert.equal(await nodeReports.read.reportCount(), 1n);
       assert.deepEqual(await nodeReports.read.nodeReportState([k]), [1n, 0n]);
-      assert.equal(await nodeRegistry.read.isNodeServing([k]), false);
+      assert.equal(await nodeReports.read.hasOpenReport([b, k]), true);
+      assert.equal(await bondManager.read.freezesOf([a]), 1n);
+      assert.equal(await nodeRegistry.read.isNodeServing([k]), true, "one validator cannot take a node out");
     });
 
-    it("a second report counts but suspends nothing again", async () => {
+    it("a second validator's report reaches reportsToSuspend (2): suspends the node with its evidence as reason", async () => {
       const core = await load();
-      const { nodeReports, nodeRegistry, carol, c, a, k, tree } = core;
+      const { nodeReports, nodeRegistry, bondManager, carol, c, a, k, tree } = core;
       await fileReport(core);
       const tx = nodeReports.write.reportNode([k, REASON, validatorProof(tree, c)], { account: carol.account });
       await viem.assertions.emitWithArgs(tx, nodeReports, "NodeReported", [2n, k, c, a, REASON]);
-      assert.equal((await eventsIn(core, await tx, nodeRegistry, "NodeSuspensionChanged")).length, 0);
+      await viem.assertions.emitWithArgs(tx, nodeRegistry, "NodeSuspensionChanged", [k, true, REASON]);
+      await viem.assertions.emitWithArgs(tx, bondManager, "BondFrozen", [a, 2n]);
       assert.deepEqual(await nodeReports.read.nodeReportState([k]), [2n, 0n]);
+      assert.equal(await nodeRegistry.read.isNodeServing([k]), false);
     });
 
     it("reports a node that left the pool, against the account it had", async () => {
       const core = await load();
-      const { nodeReports, nodeRegistry, alice, bob, a, b, k, tree } = core;
+      const { nodeReports, nodeRegistry, bondManager, alice, bob, a, b, k, tree } = core;
       await nodeRegistry.write.deregisterNode([k], { account: alice.account });
       const tx = nodeReports.write.reportNode([k, EVIDENCE, validatorProof(tree, b)], { account: bob.account });
       await viem.assertions.emitWithArgs(tx, nodeReports, "NodeReported", [1n, k, b, a, EVIDENCE]);
+      await viem.assertions.emitWithArgs(tx, bondManager, "BondFrozen", [a, 1n]);
+      await fileReport(core, core.carol, REASON);
       assert.equal((await nodeRegistry.read.getNode([k])).suspended, true);
     });
 
