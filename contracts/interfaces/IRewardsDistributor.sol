@@ -115,7 +115,7 @@ interface IRewardsDistributor {
 
     /// @notice Pays `account` its `cumulative` reward minus what it claimed, as liquid POD or
     /// (with `asBonded`) as sPOD bonded to it with the bonded-claim bonus. Anyone may call; the
-    /// reward goes to `account` only.
+    /// reward goes to `account` only. `proof` must lead to the latest claimable root.
     function claim(address account, uint256 cumulative, bytes32[] calldata proof, bool asBonded)
         external
         returns (uint256 amount);

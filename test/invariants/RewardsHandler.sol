@@ -5,6 +5,7 @@ import {StdUtils} from "forge-std/StdUtils.sol";
 import {PodToken} from "../../contracts/token/PodToken.sol";
 import {ProtocolParams} from "../../contracts/governance/ProtocolParams.sol";
 import {RewardsDistributor} from "../../contracts/settlement/RewardsDistributor.sol";
+import {IRewardsDistributor} from "../../contracts/interfaces/IRewardsDistributor.sol";
 import {FourLeafTree, RewardsSigner} from "../utils/RewardsKit.sol";
 
 /// @dev Drives the distributor through proposals (honest or over-promising trees), revocations,
@@ -28,6 +29,10 @@ contract RewardsHandler is RewardsSigner, StdUtils {
     bool public doubleClaimPaid;
     bool public forgedClaimPaid;
     bool public paidBeyondCumulative;
+    /// Some accepted proposal signed less than its leaves promise.
+    bool public overPromised;
+    /// A proposal, bonus or reporter pay left the pool below what pending roots promise.
+    bool public pendingUncovered;
 
     constructor(PodToken pod_, ProtocolParams params_, RewardsDistributor rd_) {
         (pod, params, rd) = (pod_, params_, rd_);
@@ -35,6 +40,19 @@ contract RewardsHandler is RewardsSigner, StdUtils {
 
     function cumulativeOf(uint256 epoch, uint256 i) external view returns (uint256) {
         return _cumulatives[epoch][i];
+    }
+
+    /// The totals of the proposed roots not yet claimable, from the records.
+    function pendingTotal() public view returns (uint256 pending) {
+        for (uint256 e = rd.nextEpoch(); e > 0; --e) {
+            IRewardsDistributor.EpochRecord memory r = rd.epochRecord(e - 1);
+            if (r.claimableAt <= block.timestamp) break;
+            pending += r.total;
+        }
+    }
+
+    function _checkPendingCovered() internal {
+        if (pod.balanceOf(address(rd)) < pendingTotal()) pendingUncovered = true;
     }
 
     /// Proposes the next epoch: each account gains up to 100k POD; `shortfall` (mostly zero)
@@ -54,6 +72,8 @@ contract RewardsHandler is RewardsSigner, StdUtils {
             _cumulatives[epoch] = cumulatives;
             totalOf[epoch] = total;
             ghostPromised += total;
+            if (shortfall != 0) overPromised = true;
+            _checkPendingCovered();
         } catch {}
     }
 
@@ -91,6 +111,7 @@ contract RewardsHandler is RewardsSigner, StdUtils {
             ghostPaid += amount;
             ghostPaidTo[account] += amount;
             ghostBonus += poolBefore - pod.balanceOf(address(rd)) - amount;
+            if (bonded) _checkPendingCovered();
             if (ghostPaidTo[account] > cumulative) paidBeyondCumulative = true;
             try rd.claim(account, cumulative, proof, bonded) {
                 doubleClaimPaid = true;
@@ -125,6 +146,8 @@ contract RewardsHandler is RewardsSigner, StdUtils {
 
     function payReporter(uint256 seed, uint256 amount) external {
         amount = bound(amount, 1, 1_000_000 ether);
-        ghostReporterPaid += rd.payReporter(accounts[seed % 4], amount);
+        uint256 paid = rd.payReporter(accounts[seed % 4], amount);
+        ghostReporterPaid += paid;
+        if (paid != 0) _checkPendingCovered();
     }
 }
