@@ -4,6 +4,7 @@ pragma solidity 0.8.34;
 import {SlashingFixture} from "./invariants/SlashingFixture.sol";
 import {INodeReports} from "../contracts/interfaces/INodeReports.sol";
 import {INodeRegistry} from "../contracts/interfaces/INodeRegistry.sol";
+import {IBondManager} from "../contracts/interfaces/IBondManager.sol";
 
 /// @dev Fuzzed confirmations: any bond split, cap, reporter share and slash share.
 contract NodeReportsFuzzTest is SlashingFixture {
@@ -67,5 +68,27 @@ contract NodeReportsFuzzTest is SlashingFixture {
         vm.expectRevert(abi.encodeWithSelector(INodeReports.SlashAboveCap.selector, slashPpm, maxSlashPpm));
         reports.confirmReport(id, slashPpm);
         assertEq(uint8(reports.getReport(id).status), uint8(INodeReports.ReportStatus.Open));
+    }
+
+    /// However long a report stays open, the account's pending unbond cannot leave; once the
+    /// report is dismissed it can, in full.
+    function testFuzz_reportedAccountNeverWithdraws(uint256 assets, uint256 wait) public {
+        assets = bound(assets, 1, 1e8 ether);
+        wait = bound(wait, 0, 10 * 365 days);
+        uint256 shares = _stakeAndBond(ACCOUNT, assets);
+        vm.prank(ACCOUNT);
+        bonds.requestUnbond(shares);
+        uint256 id = _report(_registerNode(ACCOUNT), keccak256("evidence"));
+        (, uint64 unlocksAt) = bonds.pendingUnbond(ACCOUNT);
+        vm.warp(unlocksAt + wait);
+        vm.expectRevert(abi.encodeWithSelector(IBondManager.BondIsFrozen.selector, ACCOUNT));
+        vm.prank(ACCOUNT);
+        bonds.withdrawUnbonded();
+
+        reports.dismissReport(id, "dismissed");
+        vm.prank(ACCOUNT);
+        bonds.withdrawUnbonded();
+        assertEq(vault.balanceOf(ACCOUNT), shares);
+        assertEq(bonds.bondedShares(ACCOUNT), 0);
     }
 }

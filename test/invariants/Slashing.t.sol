@@ -5,7 +5,8 @@ import {SlashingFixture} from "./SlashingFixture.sol";
 import {SlashingHandler} from "./SlashingHandler.sol";
 
 /// @dev Slashing invariants under random sequences of bonding, unbonding, reports,
-/// confirmations at any share (and above the cap), dismissals and cap changes.
+/// confirmations at any share (and above the cap), dismissals and cap changes, with withdrawals
+/// tried while reports are open.
 contract SlashingInvariants is SlashingFixture {
     SlashingHandler internal handler;
     address[] internal actors;
@@ -48,5 +49,13 @@ contract SlashingInvariants is SlashingFixture {
             still += bonds.bondedShares(actors[i]);
         }
         assertEq(handler.ghostBonded(), still + handler.ghostWithdrawn() + handler.ghostSlashed());
+    }
+
+    /// Every open report freezes its account once, and a frozen account never withdraws.
+    function invariant_frozenWhileReported() public view {
+        assertFalse(handler.frozenWithdrew(), "a frozen account withdrew its pending unbond");
+        for (uint256 i = 0; i < actors.length; ++i) {
+            assertEq(bonds.freezesOf(actors[i]), handler.openAgainst(actors[i]), "freezes != open reports");
+        }
     }
 }

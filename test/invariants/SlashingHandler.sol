@@ -12,7 +12,8 @@ import {NodeReports} from "../../contracts/settlement/NodeReports.sol";
 import {INodeReports} from "../../contracts/interfaces/INodeReports.sol";
 
 /// @dev Drives bonding, unbonding, reports, confirmations (any share, sometimes above the cap),
-/// dismissals and cap changes, checking each confirmation and keeping ghost totals.
+/// dismissals and cap changes, checking each confirmation and keeping ghost totals; tries to
+/// withdraw matured unbonds of frozen accounts.
 /// Owns ProtocolParams and holds CONFIRMER_ROLE.
 contract SlashingHandler is CommonBase, StdUtils {
     struct Deployment {
@@ -40,6 +41,9 @@ contract SlashingHandler is CommonBase, StdUtils {
     bool public slashAboveCap;
     bool public splitBroken;
     bool public aboveCapAccepted;
+    bool public frozenWithdrew;
+    /// @dev Open reports naming each account: the freezes its bond must carry.
+    mapping(address account => uint256) public openAgainst;
 
     constructor(Deployment memory d, address[] memory actors_) {
         (_d, _actors) = (d, actors_);
@@ -73,6 +77,15 @@ contract SlashingHandler is CommonBase, StdUtils {
         address a = _actor(seed);
         (uint256 pending, uint64 unlocksAt) = _d.bonds.pendingUnbond(a);
         if (pending == 0 || block.timestamp < unlocksAt) return;
+        if (_d.bonds.freezesOf(a) != 0) {
+            // An open report freezes the bond: a matured unbond must not leave.
+            vm.prank(a);
+            try _d.bonds.withdrawUnbonded() {
+                frozenWithdrew = true;
+                ghostWithdrawn += pending;
+            } catch {}
+            return;
+        }
         vm.prank(a);
         _d.bonds.withdrawUnbonded();
         ghostWithdrawn += pending;
@@ -100,6 +113,7 @@ contract SlashingHandler is CommonBase, StdUtils {
         _d.registry.registerNode(nodeKey, models, "", abi.encodePacked(r, s, v));
         vm.prank(_d.reporter);
         _open.push(_d.reports.reportNode(nodeKey, keccak256(abi.encode(pk)), new bytes32[](0)));
+        ++openAgainst[a];
     }
 
     function confirm(uint256 idSeed, uint256 slashPpm) external {
@@ -145,6 +159,7 @@ contract SlashingHandler is CommonBase, StdUtils {
         _open.pop();
         INodeReports.Report memory r = _d.reports.getReport(id);
         account = r.account;
+        --openAgainst[account];
     }
 
     function _actor(uint256 seed) private view returns (address) {
