@@ -14,8 +14,9 @@ const { viem, ignition, networkHelpers } = connection;
 const publicClient = await viem.getPublicClient();
 const [treasury, alice, bob, carol] = await viem.getWalletClients();
 if (!treasury || !alice || !bob || !carol) throw new Error("expected four accounts");
+const me = treasury.account.address;
 const { podToken, stakedPod, bondManager, protocolParams, governor, timelock } = await ignition.deploy(PodDevnet, {
-  parameters: { PodDevnet: { oracles: [treasury.account.address] } },
+  parameters: { PodDevnet: { oracles: [me], guardian: me, securityCouncil: me } },
 });
 
 interface Row {

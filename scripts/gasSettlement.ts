@@ -37,7 +37,9 @@ export async function measureSettlement(connection: NetworkConnection, record: R
   await measure("registerNode (1 model)", nodeRegistry.write.registerNode([key.address, [MODEL_A], METADATA, proof], as(alice)));
   await measure("updateNode (2 models)", nodeRegistry.write.updateNode([key.address, [MODEL_A, MODEL_B], METADATA], as(alice)));
   await measure("deregisterNode", nodeRegistry.write.deregisterNode([key.address], as(alice)));
-  await measure("registerNode (rejoin)", nodeRegistry.write.registerNode([key.address, [MODEL_A], METADATA, proof], as(alice)));
+  // Each proof registers the key once (its nonce moved): rejoining takes a fresh one.
+  const rejoinProof = await keyProof(world, key, alice.account.address);
+  await measure("registerNode (rejoin)", nodeRegistry.write.registerNode([key.address, [MODEL_A], METADATA, rejoinProof], as(alice)));
 
   // Credit: 100 users deposit dUSD; the gateway (dave) settles their grants in one call.
   await creditVault.write.setAssetAccepted([usd.address, true], { account: governance });
@@ -65,12 +67,12 @@ export async function measureSettlement(connection: NetworkConnection, record: R
   await podToken.write.transfer([buyback.address, parseEther("1000")]);
   await measure("buyBack POD (split only)", buyback.write.buyBack([podToken.address, 2n ** 256n - 1n], as(bob)));
 
-  // Rewards: 1,000 accounts, two epochs; bob is validator-eligible.
+  // Rewards: 1,000 accounts, two epochs; bob and carol are validator-eligible.
   await podToken.write.transfer([rewardsDistributor.address, 10_000_000n * POD]);
   const accounts: Address[] = [alice, bob, world.carol, dave].map((w) => getAddress(w.account.address));
   for (let i = accounts.length; i < LEAVES; i++) accounts.push(getAddress(`0x${keccak256(numberToHex(i, { size: 32 })).slice(26)}`));
   const rewardsAt = (epoch: bigint) => Object.fromEntries(accounts.map((a, i) => [a, (BigInt(i) + 1n) * POD * (epoch + 1n)]));
-  const validators = validatorTree([getAddress(bob.account.address)]);
+  const validators = validatorTree([getAddress(bob.account.address), getAddress(world.carol.account.address)]);
   const chainId = await world.publicClient.getChainId();
   const domain = settlementDomain("rewardsDistributor", chainId, rewardsDistributor.address);
   let previousTotal = 0n;
@@ -105,12 +107,20 @@ export async function measureSettlement(connection: NetworkConnection, record: R
   await claim(tree1, 1n, world.carol, false); // accepts root 1
   await measure("claim liquid, repeat", claim(tree1, 1n, alice, false), 60_000n);
 
-  // Reports: bob (validator) reports alice's bonded node; governance confirms.
+  // Reports: bob and carol (validators) report alice's bonded node; governance confirms bob's
+  // and dismisses carol's, which the ban leaves open.
   const shares = await stake(world, alice, 100_000n * POD);
   await bondManager.write.bond([shares], as(alice));
   const evidence = keccak256(toHex("evidence"));
-  await measure("reportNode", nodeReports.write.reportNode([key.address, evidence, validators.proof(getAddress(bob.account.address))], as(bob)));
+  const report = (who: typeof alice) =>
+    nodeReports.write.reportNode([key.address, evidence, validators.proof(getAddress(who.account.address))], as(who));
+  await measure("reportNode (first: freezes the bond)", report(bob));
+  await measure("reportNode (second: also suspends)", report(world.carol));
   await measure("flagNode", nodeReports.write.flagNode([key.address, keccak256(toHex("flag"))], as(dave)));
   const maxSlash = await world.protocolParams.read.getParameter([toHex("maxSlashPpm", { size: 32 })]);
-  await measure("confirmReport (slash, reporter bond, burn share, ban)", nodeReports.write.confirmReport([1n, maxSlash], { account: governance }));
+  await measure(
+    "confirmReport (slash, reporter bond, burn share, ban, unfreeze)",
+    nodeReports.write.confirmReport([1n, maxSlash], { account: governance }),
+  );
+  await measure("dismissReport (banned node: unfreeze)", nodeReports.write.dismissReport([2n, evidence], { account: governance }));
 }
