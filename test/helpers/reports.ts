@@ -1,9 +1,9 @@
 import type { NetworkConnection } from "hardhat/types/network";
-import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { getAddress, keccak256, stringToHex, toHex, type Address, type Hex } from "viem";
 import { EPOCH_ROOT_TYPES, settlementDomain, type EpochRoot } from "../../sdk/src/typedData.ts";
 import { deployCore, now, POD, type Core } from "./fixture.ts";
 import { nodeKey, registerNode } from "./registry.ts";
+import { validatorTree } from "./rewards.ts";
 import { mineAt, nextAt } from "./unit.ts";
 
 /** POD the deployment sends to the node rewards pool (pays reporters of unbonded nodes). */
@@ -14,20 +14,9 @@ export const EVIDENCE = keccak256(toHex("logprobs of receipt 0x01 differ from th
 export const REASON = stringToHex("false positive", { size: 32 });
 export const PPM = 1_000_000n;
 
-/** The tree of validator-eligible accounts, as the oracles build it (OpenZeppelin standard leaves). */
-export function validatorTree(accounts: readonly Address[]) {
-  return StandardMerkleTree.of(
-    accounts.map((account) => [account]),
-    ["address"],
-  );
-}
-
-/** The proof that `account` is in `tree`. */
+/** The proof that `account` is in `tree` (the validator tree of ./rewards.ts). */
 export function validatorProof(tree: ReturnType<typeof validatorTree>, account: Address): Hex[] {
-  for (const [i, [leaf]] of tree.entries()) {
-    if (getAddress(leaf as string) === getAddress(account)) return tree.getProof(i) as Hex[];
-  }
-  throw new Error(`${account} is not in the validator tree`);
+  return tree.proof(account);
 }
 
 /**
@@ -42,7 +31,7 @@ export async function acceptValidators(connection: NetworkConnection, core: Core
     root: keccak256(toHex("no rewards in epoch 0")),
     total: 0n,
     reportHash: keccak256(toHex("report of epoch 0")),
-    validatorsRoot: tree.root as Hex,
+    validatorsRoot: tree.root,
   };
   const { deployer, rewardsDistributor, protocolParams, publicClient } = core;
   const domain = settlementDomain("rewardsDistributor", await publicClient.getChainId(), rewardsDistributor.address);
