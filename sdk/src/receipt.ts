@@ -9,6 +9,7 @@
  * if (!check.valid) throw new Error(check.reason);
  */
 import { encodePacked, isAddress, isAddressEqual, isHex, keccak256, recoverTypedDataAddress, type Address, type Hex, type LocalAccount } from "viem";
+import { checkCanonicalSignature } from "./signature.ts";
 
 export const RECEIPT_DOMAIN_NAME = "POD Network";
 export const RECEIPT_DOMAIN_VERSION = "1";
@@ -114,23 +115,6 @@ export async function verifyReceipt(signed: SignedReceipt, expect: { chainId?: n
   if (!isAddressEqual(signer, signed.receipt.node)) return { valid: false, reason: `signed by ${signer}, not by the receipt's node ${signed.receipt.node}`, signer };
   if (expect.expectedSigner !== undefined && !isAddressEqual(signer, expect.expectedSigner)) return { valid: false, reason: `signed by ${signer}, expected ${expect.expectedSigner}`, signer };
   return { valid: true, signer };
-}
-
-/** Half the secp256k1 group order: signatures with a larger s are the malleable twin. */
-const SECP256K1_HALF_N = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0n;
-
-/**
- * One signature per receipt, as OpenZeppelin's ECDSA.recover demands on-chain: 65 bytes,
- * s in the lower half of the curve order, v 27 or 28. Without this, the same receipt would
- * verify under several signatures (s flipped, v as 0/1), and any dedupe by signature breaks.
- */
-function checkCanonicalSignature(signature: Hex): string | undefined {
-  if (!isHex(signature) || signature.length !== 132) return "signature must be 65 bytes";
-  const s = BigInt(`0x${signature.slice(66, 130)}`);
-  const v = Number.parseInt(signature.slice(130, 132), 16);
-  if (s > SECP256K1_HALF_N) return "signature is not canonical (high s)";
-  if (v !== 27 && v !== 28) return `signature v must be 27 or 28, got ${v}`;
-  return undefined;
 }
 
 const UINT32_MAX = 2 ** 32 - 1;
