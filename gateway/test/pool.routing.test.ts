@@ -33,13 +33,15 @@ test("chooseNode: more free slots first, then measured speed, then fewer failure
   assert.deepEqual(order([node(C), node(B), node(A)]), [A, B, C]);
 });
 
-test("chooseNode: recent failures demote a node below healthy ones with room, not below full ones", () => {
+test("chooseNode: recent failures demote a node among nodes with room, never below a full one", () => {
   const failing = node(A, { free: 8, tokensPerSecond: 1000, failureScore: FAILURE_DEMOTION_SCORE });
   const healthy = node(B, { free: 1, tokensPerSecond: 10 });
   assert.equal(chooseNode([failing, healthy])?.node, B);
   assert.equal(chooseNode([failing, node(B, { free: 0 })])?.node, A, "a failing node with room beats a full one");
   assert.equal(chooseNode([node(A, { failureScore: FAILURE_DEMOTION_SCORE - 0.01, free: 5 }), node(B, { free: 4 })])?.node, A, "below the threshold failures only break ties");
   assert.deepEqual(order([node(A, { free: 0, failureScore: 2 }), node(B, { free: 0 }), node(C, { failureScore: 2 })]), [C, B, A]);
+  // Full nodes: the least overloaded queues the job, failures or not (they only break ties).
+  assert.equal(chooseNode([node(A, { free: -5 }), node(B, { free: -1, failureScore: 3 })])?.node, B);
 });
 
 test("chooseNode: draining, excluded and (with bondedOnly) unbonded nodes are never chosen", () => {

@@ -16,7 +16,8 @@ import { dispatchRequest, type DispatchEvent, type DispatchOptions } from "./dis
 import { readNodeFrame, type HelloFrame } from "./frames.ts";
 import { advertisedModels, verifyHello, type Challenge } from "./handshake.ts";
 import { newCounters, type PoolCounters, type PoolMetrics } from "./metrics.ts";
-import { NodeSession } from "./session.ts";
+import { decayFailures } from "./routing.ts";
+import { newNodeRecord, NodeSession, type NodeRecord } from "./session.ts";
 
 export type PoolLogger = (level: "info" | "warn" | "error", message: string, fields?: Record<string, unknown>) => void;
 
@@ -93,6 +94,8 @@ export class NodePool {
   private readonly wss: WebSocketServer;
   /** Accepted sessions by lower-cased node address: one connection per node key. */
   private readonly sessions = new Map<string, NodeSession>();
+  /** Failures and measured speed by lower-cased node address, kept across reconnects. */
+  private readonly records = new Map<string, NodeRecord>();
   private readonly counters: PoolCounters = newCounters();
   private readonly reauthorizeTimer: NodeJS.Timeout;
   private reauthorizing: Promise<void> | undefined;
@@ -285,6 +288,8 @@ export class NodePool {
     if (socket.readyState !== WebSocket.OPEN || this.closed) return undefined;
 
     const key = hello.node.toLowerCase();
+    let record = this.records.get(key);
+    if (record === undefined) this.records.set(key, (record = newNodeRecord()));
     // A node that reconnects (its old socket may be half-open) replaces its previous session.
     this.sessions.get(key)?.close(CLOSE_REPLACED, "replaced by a newer connection");
     const session = new NodeSession(
@@ -298,6 +303,7 @@ export class NodePool {
         adverts: hello.models,
         capacity: hello.capacity.maxConcurrent,
         claimedTokensPerSecond: hello.speed.tokensPerSecond,
+        record,
       },
       { stallTimeoutMs: this.config.stallTimeoutMs, failureHalfLifeMs: this.config.failureHalfLifeMs, speedAlpha: this.config.speedAlpha, now: this.config.now },
     );
@@ -317,6 +323,11 @@ export class NodePool {
   }
 
   private async reauthorizeAll(): Promise<void> {
+    // Forget nodes that are gone and whose failures have faded (bounds the map).
+    const now = this.config.now();
+    for (const [key, record] of this.records) {
+      if (!this.sessions.has(key) && decayFailures(record.failures, now, this.config.failureHalfLifeMs) < 0.01) this.records.delete(key);
+    }
     await Promise.all(
       [...this.sessions.values()].map(async (session) => {
         let auth;

@@ -39,14 +39,16 @@ export function isEligible(c: NodeCandidate, options: ChooseOptions = {}): boole
 /**
  * The routing order, lexicographic:
  * 1. nodes with a free slot before full ones (a full node only queues when every node is full);
- * 2. within that, nodes without recent failures before those with (score >= FAILURE_DEMOTION_SCORE);
+ * 2. among nodes with a free slot, those without recent failures (score < FAILURE_DEMOTION_SCORE)
+ *    first; among full ones, no demotion: piling every queued job on the healthy nodes would cost
+ *    more latency than the risk of a retry;
  * 3. more free slots first (least loaded: spreads the load);
  * 4. faster first (measured speed);
  * 5. fewer recent failures first;
  * 6. lower address first, so equal nodes are always chosen the same way.
  */
 export function compareCandidates(a: NodeCandidate, b: NodeCandidate): number {
-  const tier = (c: NodeCandidate) => (c.free > 0 ? 0 : 2) + (c.failureScore >= FAILURE_DEMOTION_SCORE ? 1 : 0);
+  const tier = (c: NodeCandidate) => (c.free <= 0 ? 2 : c.failureScore >= FAILURE_DEMOTION_SCORE ? 1 : 0);
   return (
     tier(a) - tier(b) ||
     b.free - a.free ||

@@ -13,6 +13,14 @@ export type SessionTuning = { stallTimeoutMs: number; failureHalfLifeMs: number;
 
 type ActiveJob = { channel: JobChannel; nextIndex: number; stallTimer: NodeJS.Timeout };
 
+/**
+ * What the pool remembers of a node key across its connections, so that a node cannot shed its
+ * failures (or its measured speed) by reconnecting.
+ */
+export type NodeRecord = { failures: FailureRecord; measuredTokensPerSecond: number | undefined };
+
+export const newNodeRecord = (): NodeRecord => ({ failures: NO_FAILURES, measuredTokensPerSecond: undefined });
+
 export type SessionInit = {
   id: string;
   node: Address;
@@ -22,6 +30,7 @@ export type SessionInit = {
   adverts: readonly ModelAdvert[];
   capacity: number;
   claimedTokensPerSecond: number;
+  record: NodeRecord;
 };
 
 export class NodeSession {
@@ -39,8 +48,7 @@ export class NodeSession {
   /** Leaving, asked to drain, or said so in a status: takes no new job. */
   draining = false;
   private readonly claimedTokensPerSecond: number;
-  private measuredTokensPerSecond: number | undefined;
-  private failures: FailureRecord = NO_FAILURES;
+  private readonly record: NodeRecord;
   private readonly jobs = new Map<string, ActiveJob>();
   private readonly socket: WebSocket;
   private readonly tuning: SessionTuning;
@@ -57,6 +65,7 @@ export class NodeSession {
     this.adverts = init.adverts;
     this.capacity = init.capacity;
     this.claimedTokensPerSecond = init.claimedTokensPerSecond;
+    this.record = init.record;
     this.connectedAt = tuning.now();
   }
 
@@ -69,15 +78,15 @@ export class NodeSession {
   }
 
   get tokensPerSecond(): number {
-    return this.measuredTokensPerSecond ?? this.claimedTokensPerSecond;
+    return this.record.measuredTokensPerSecond ?? this.claimedTokensPerSecond;
   }
 
   get isSpeedMeasured(): boolean {
-    return this.measuredTokensPerSecond !== undefined;
+    return this.record.measuredTokensPerSecond !== undefined;
   }
 
   failureScore(now = this.tuning.now()): number {
-    return decayFailures(this.failures, now, this.tuning.failureHalfLifeMs);
+    return decayFailures(this.record.failures, now, this.tuning.failureHalfLifeMs);
   }
 
   /** The router's view of this node now. */
@@ -94,11 +103,11 @@ export class NodeSession {
   }
 
   recordFailure(): void {
-    this.failures = addFailure(this.failures, this.tuning.now(), this.tuning.failureHalfLifeMs);
+    this.record.failures = addFailure(this.record.failures, this.tuning.now(), this.tuning.failureHalfLifeMs);
   }
 
   recordSpeed(tokensPerSecond: number): void {
-    this.measuredTokensPerSecond = ewma(this.measuredTokensPerSecond, tokensPerSecond, this.tuning.speedAlpha);
+    this.record.measuredTokensPerSecond = ewma(this.record.measuredTokensPerSecond, tokensPerSecond, this.tuning.speedAlpha);
   }
 
   send(message: GatewayMessage): void {
