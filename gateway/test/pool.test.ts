@@ -9,9 +9,10 @@ import type { AddressInfo } from "node:net";
 import { network } from "hardhat";
 import { getAddress, stringToHex, type Address, type Hex, type LocalAccount } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
-import type WebSocket from "ws";
+import WebSocket from "ws";
+import { signNodeAuth } from "../../sdk/src/nodeProtocol.ts";
 import { NODE_KEY_OWNERSHIP_TYPES, settlementDomain } from "../../sdk/src/typedData.ts";
-import { verifyReceipt } from "../../sdk/src/receipt.ts";
+import { hashTokenIds, signReceipt, verifyReceipt } from "../../sdk/src/receipt.ts";
 import { GatewayClient } from "../../node/src/gateway/client.ts";
 import { NodeService } from "../../node/src/service.ts";
 import { loadTiny, TINY } from "../../node/test/fixtures.ts";
@@ -39,7 +40,7 @@ async function until(what: string, check: () => boolean, timeoutMs = 10_000): Pr
 }
 
 /** Registers `key` on-chain for `owner`, serving the tiny model, with a proof over its key nonce. */
-async function register(owner: Wallet, key: LocalAccount): Promise<void> {
+async function register(owner: Wallet, key: LocalAccount, models: readonly string[] = [TINY]): Promise<void> {
   const nonce = await core.nodeRegistry.read.keyNonce([key.address]);
   const proof = await key.signTypedData({
     domain: settlementDomain("nodeRegistry", CHAIN_ID, core.nodeRegistry.address),
@@ -47,7 +48,7 @@ async function register(owner: Wallet, key: LocalAccount): Promise<void> {
     primaryType: "NodeKeyOwnership",
     message: { account: owner.account.address, nodeKey: key.address, nonce },
   });
-  await core.nodeRegistry.write.registerNode([key.address, [stringToHex(TINY, { size: 32 })], "ipfs://node", proof], { account: owner.account });
+  await core.nodeRegistry.write.registerNode([key.address, models.map((m) => stringToHex(m, { size: 32 })), "ipfs://node", proof], { account: owner.account });
 }
 
 /** A real worker node dialling the pool; resolves once the client reaches `expect`. */
@@ -78,6 +79,37 @@ async function collect(stream: AsyncIterable<DispatchEvent>, onToken?: (e: Extra
     } else out.results.push(event);
   }
   return out;
+}
+
+/**
+ * A registered node that speaks the protocol but lies: it claims great capacity and speed (so it
+ * is chosen first) and answers every job at once with a result whose receipt another key signed.
+ */
+async function liarNode(key: LocalAccount): Promise<{ socket: WebSocket; jobs: string[] }> {
+  const socket = new WebSocket(url);
+  const jobs: string[] = [];
+  const other = privateKeyToAccount(generatePrivateKey());
+  const welcomed = new Promise<void>((resolve, reject) => {
+    socket.on("error", reject);
+    socket.on("message", async (data) => {
+      const m = JSON.parse(String(data)) as { type: string; nonce: Hex; gatewayId: string; chainId: number; jobId: string };
+      if (m.type === "welcome") resolve();
+      if (m.type === "challenge") {
+        const auth = await signNodeAuth(key, m, m.chainId);
+        const models = [{ id: TINY, contextLength: 128, manifestSha256: "liar" }];
+        socket.send(JSON.stringify({ type: "hello", protocol: 1, node: key.address, nodeVersion: "liar", provider: "cpu", models, capacity: { maxConcurrent: 64 }, speed: { tokensPerSecond: 1e6 }, auth }));
+      }
+      if (m.type === "job") {
+        jobs.push(m.jobId);
+        const timings = { startedAt: Date.now(), firstTokenMs: 0, totalMs: 0 };
+        const result = { requestId: m.jobId, model: TINY, text: "", finishReason: "stop", promptTokenIds: [1], outputTokenIds: [], logprobs: [], usage: { promptTokens: 1, completionTokens: 0 }, seed: 1, timings };
+        const fields = { requestId: m.jobId, modelId: TINY, promptHash: hashTokenIds([1]), outputHash: hashTokenIds([]), logprobsHash: hashTokenIds([]), promptTokens: 1, outputTokens: 0, ...timings };
+        socket.send(JSON.stringify({ type: "result", jobId: m.jobId, result, receipt: await signReceipt(other, fields, CHAIN_ID) }));
+      }
+    });
+  });
+  await welcomed;
+  return { socket, jobs };
 }
 
 let bondedNode: Node;
@@ -232,6 +264,45 @@ test("50 concurrent requests over 3 nodes are all answered exactly once", async 
   assert.equal(pool.metrics().requestsInFlight, 0);
   assert.equal(pool.metrics().jobsInFlight, 0);
   console.log(`50 concurrent requests in ${elapsed} ms; per node: ${[...perNode.values()].join(", ")}`);
+});
+
+test("a result whose receipt the node did not sign counts as a node failure and is retried", async () => {
+  const key = privateKeyToAccount(generatePrivateKey());
+  await register(core.deployer, key);
+  const liar = await liarNode(key);
+  const before = pool.metrics();
+  const { tokens, results } = await collect(pool.dispatch(TINY, request("Honest answer please", 4), { requestId: "req-liar" }));
+  assert.deepEqual(liar.jobs, ["req-liar"], "the liar was tried first");
+  assert.equal(results.length, 1);
+  assert.notEqual(results[0]!.node, key.address);
+  assert.equal(results[0]!.attempts, 2);
+  assert.equal(tokens.length, 4);
+  assert.equal(pool.metrics().invalidResults - before.invalidResults, 1);
+  assert.ok(pool.nodes().find((n) => n.node === key.address)!.failureScore > 0.99);
+  liar.socket.close();
+  await until("the liar gone", () => pool.nodes().length === 3);
+});
+
+test("authorizer: another model only -> no_served_model; suspended -> banned_or_suspended; answers cached", async () => {
+  const otherModel = privateKeyToAccount(generatePrivateKey());
+  await register(core.carol, otherModel, ["pod-other-model"]);
+  await startNode("closed", otherModel);
+  assert.equal(pool.metrics().nodesRefused.no_served_model, 1);
+
+  let reads = 0;
+  const client = { readContract: ((args) => (reads++, core.publicClient.readContract(args))) as typeof core.publicClient.readContract };
+  const authorizer = new OnChainNodeAuthorizer({ client, nodeRegistry: core.nodeRegistry.address, bondManager: core.bondManager.address, cacheTtlMs: 60_000 });
+  const suspended = privateKeyToAccount(generatePrivateKey());
+  await register(core.carol, suspended);
+  assert.deepEqual(await authorizer.authorize(suspended.address, [TINY, "x".repeat(40)]), { ok: true, account: getAddress(core.carol.account.address), bonded: false, models: [TINY] });
+  const readsOnce = reads;
+  await authorizer.authorize(suspended.address, [TINY, "x".repeat(40)]);
+  assert.equal(reads, readsOnce, "the second answer comes from the cache");
+  const timelock = await actAsTimelock(connection, core);
+  await core.nodeRegistry.write.setNodeSuspended([suspended.address, true, stringToHex("review", { size: 32 })], { account: timelock });
+  const fresh = new OnChainNodeAuthorizer({ client, nodeRegistry: core.nodeRegistry.address, bondManager: core.bondManager.address, cacheTtlMs: 0 });
+  const verdict = await fresh.authorize(suspended.address, [TINY]);
+  assert.ok(!verdict.ok && verdict.code === "banned_or_suspended");
 });
 
 test("a node banned while connected is dropped at the re-check, and refused when it comes back", async () => {

@@ -249,6 +249,8 @@ export class NodePool {
         return session.close(1002, "protocol error");
       }
       if (session !== undefined) return session.onFrame(message);
+      // A node may leave at any moment, even while its hello is being checked.
+      if (message.type === "bye" || message.type === "leaving") return socket.close(1000, "bye");
       if (helloSeen || message.type !== "hello") return this.refuse(socket, "protocol", `expected hello, got ${message.type}`);
       helloSeen = true;
       clearTimeout(helloTimer);
