@@ -162,6 +162,33 @@ test("admission: registered nodes join with their account and bond status; an un
   assert.equal(pool.nodes().length, 3);
 });
 
+/** Opens a raw connection, answers the challenge with `reply`, and returns the refusal it gets. */
+async function refusalFor(reply: (challenge: { nonce: Hex; gatewayId: string; chainId: number }) => Promise<string | Buffer>): Promise<{ code: string; closeCode: number }> {
+  const socket = new WebSocket(url);
+  let code = "";
+  return new Promise((resolve, reject) => {
+    socket.on("error", reject);
+    socket.on("message", async (data) => {
+      const m = JSON.parse(String(data)) as { type: string; code: string; nonce: Hex; gatewayId: string; chainId: number };
+      if (m.type === "challenge") socket.send(await reply(m));
+      if (m.type === "error") code = m.code;
+    });
+    socket.on("close", (closeCode) => resolve({ code, closeCode }));
+  });
+}
+
+test("handshake refusals: a hello signed by another key, a stale auth, a frame other than hello, a binary frame", async () => {
+  const key = privateKeyToAccount(generatePrivateKey());
+  const impostor = privateKeyToAccount(generatePrivateKey());
+  const hello = (node: Address, auth: { issuedAt: number; signature: Hex }) =>
+    JSON.stringify({ type: "hello", protocol: 1, node, nodeVersion: "t", provider: "cpu", models: [{ id: TINY, contextLength: 128, manifestSha256: "x" }], capacity: { maxConcurrent: 1 }, speed: { tokensPerSecond: 1 }, auth });
+  assert.deepEqual(await refusalFor(async (c) => hello(bondedNode.key.address, await signNodeAuth(impostor, c, c.chainId))), { code: "bad_auth", closeCode: 4001 });
+  assert.deepEqual(await refusalFor(async (c) => hello(key.address, await signNodeAuth(key, c, c.chainId, Date.now() - 120_000))), { code: "bad_auth", closeCode: 4001 });
+  assert.deepEqual(await refusalFor(async () => JSON.stringify({ type: "status", activeJobs: 0, queuedJobs: 0, capacity: 1, tokensPerSecond: 0, draining: false })), { code: "protocol", closeCode: 4001 });
+  assert.deepEqual(await refusalFor(async () => Buffer.from([1, 2, 3])), { code: "protocol", closeCode: 4001 });
+  assert.equal(pool.nodes().length, 3, "an impostor of a connected node does not disturb it");
+});
+
 test("dispatch: tokens stream, then one result with a receipt signed by the serving node", async () => {
   const { tokens, results } = await collect(pool.dispatch(TINY, request("Hello pool", 6), { requestId: "req-basic" }));
   assert.equal(results.length, 1);
