@@ -1,0 +1,81 @@
+/** The ReceiptStore on embedded PGlite, plus what only PGlite has (data-dir lock) and sampling. */
+import assert from "node:assert/strict";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { after, describe, it } from "node:test";
+import { DataDirLockedError, openStore, PPM, SchemaTooNewError, shouldSample } from "../src/store/index.ts";
+import { openPglite } from "../src/store/sqlClient.ts";
+import { makeReceipt, storeSuite } from "./store.suite.ts";
+
+storeSuite("PGlite", async () => {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), "pod-store-test-"));
+  return { open: () => openStore({ dataDir }), cleanup: () => rm(dataDir, { recursive: true, force: true }) };
+});
+
+describe("PGlite data directory", { timeout: 120_000 }, () => {
+  const dirs: string[] = [];
+  after(() => Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true }))));
+  const tempDir = async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "pod-store-dir-"));
+    dirs.push(dir);
+    return dir;
+  };
+
+  it("is locked while open, taken over after its owner died, and refused when the schema is newer", async () => {
+    const dataDir = await tempDir();
+    const store = await openStore({ dataDir, syncCommits: false });
+    await assert.rejects(openStore({ dataDir }), DataDirLockedError);
+    await store.insert(makeReceipt("lock-1"));
+    await store.close();
+
+    // A gateway killed with kill -9 leaves its lock behind: a pid that no longer exists.
+    await writeFile(path.join(dataDir, "store.lock"), "999999999");
+    const client = await openPglite(dataDir, false);
+    await client.query("INSERT INTO gateway.schema_migrations (version, name) VALUES (99, 'from the future')");
+    await client.close();
+    await assert.rejects(openStore({ dataDir }), SchemaTooNewError);
+    const again = await openPglite(dataDir, false); // the failed open released its lock
+    await again.close();
+  });
+});
+
+describe("shouldSample", () => {
+  const salt = "a secret salt of 32 bytes ......";
+  const ids = Array.from({ length: 10_000 }, (_, i) => `chatcmpl-${i}`);
+  const randomIds = Array.from({ length: 10_000 }, () => crypto.randomUUID());
+
+  it("keeps about ratePpm of every million ids (within 5 standard deviations over 10k)", () => {
+    for (const ratePpm of [10_000, 50_000, 250_000, 900_000]) {
+      for (const set of [ids, randomIds]) {
+        const p = ratePpm / PPM;
+        const expected = set.length * p;
+        const sd = Math.sqrt(set.length * p * (1 - p));
+        const got = set.filter((id) => shouldSample(salt, id, ratePpm)).length;
+        assert.ok(Math.abs(got - expected) <= 5 * sd, `rate ${ratePpm}: ${got} of ${set.length}, expected ${expected} ± ${5 * sd}`);
+      }
+    }
+    assert.ok(ids.every((id) => !shouldSample(salt, id, 0) && shouldSample(salt, id, PPM)));
+  });
+
+  it("depends on the salt and the id only: deterministic, unpredictable without the salt, monotone in the rate", () => {
+    const picked = (s: string) => new Set(ids.filter((id) => shouldSample(s, id, 100_000)));
+    assert.deepEqual(picked(salt), picked(salt));
+    // Independent salts overlap like independent draws: about p^2 of the ids (100 of 10k).
+    const a = picked(salt);
+    const overlap = [...picked("another secret salt of 32 bytes.")].filter((id) => a.has(id)).length;
+    assert.ok(overlap > 50 && overlap < 160, `overlap ${overlap}`);
+    // A larger rate keeps every id a smaller one kept (a rate change never unsamples).
+    assert.ok([...a].every((id) => shouldSample(salt, id, 100_001)));
+    // Neighbouring ids are not correlated: sampled pairs of consecutive ids occur about p^2 of the time.
+    const pairs = ids.slice(1).filter((id, i) => a.has(id) && a.has(ids[i]!)).length;
+    assert.ok(pairs < 160, `consecutive pairs ${pairs}`);
+  });
+
+  it("refuses a bad rate or a weak salt", () => {
+    assert.throws(() => shouldSample(salt, "x", -1), RangeError);
+    assert.throws(() => shouldSample(salt, "x", 1.5), RangeError);
+    assert.throws(() => shouldSample(salt, "x", PPM + 1), RangeError);
+    assert.throws(() => shouldSample("short", "x", 10), RangeError);
+  });
+});
