@@ -118,7 +118,12 @@ export function storeSuite(name: string, harness: () => Promise<StoreHarness>): 
       }, 1);
       await assert.rejects(store.insert(makeReceipt("bad-signed", { signedReceipt: otherRequest })), /another request/);
       await assert.rejects(store.insert(makeReceipt("bad-sample"), { ...makeSample("bad-sample"), promptTokenIds: [-1] }), InvalidRecordError);
+      await assert.rejects(store.insert(makeReceipt("bad-sample"), { ...makeSample("bad-sample"), responseText: "nul \u0000" }), /U\+0000/);
       assert.equal(await store.receipt("bad-sample"), null);
+      // A literal backslash-u0000 is ordinary text.
+      const literal = { ...makeSample("literal-nul"), responseText: "\\u0000 is how JSON escapes it" };
+      await store.insert(makeReceipt("literal-nul"), literal);
+      assert.equal((await store.sampleOf("literal-nul"))?.responseText, literal.responseText);
     });
 
     it("is idempotent by requestId: retries, concurrent or with other amounts, never double-insert", async () => {

@@ -1,10 +1,13 @@
 /** The ReceiptStore on embedded PGlite, plus what only PGlite has (data-dir lock) and sampling. */
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { createInterface } from "node:readline";
 import { after, describe, it } from "node:test";
 import { DataDirLockedError, openStore, PPM, SchemaTooNewError, shouldSample } from "../src/store/index.ts";
+import { Batcher } from "../src/store/batcher.ts";
 import { openPglite } from "../src/store/sqlClient.ts";
 import { makeReceipt, storeSuite } from "./store.suite.ts";
 
@@ -77,5 +80,79 @@ describe("shouldSample", () => {
     assert.throws(() => shouldSample(salt, "x", 1.5), RangeError);
     assert.throws(() => shouldSample(salt, "x", PPM + 1), RangeError);
     assert.throws(() => shouldSample("short", "x", 10), RangeError);
+  });
+});
+
+describe("PGlite crash safety", { timeout: 120_000 }, () => {
+  it("keeps every acknowledged receipt when the gateway is killed with SIGKILL mid-write", async () => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), "pod-store-crash-"));
+    try {
+      const storeUrl = new URL("../src/store/index.ts", import.meta.url).href;
+      const suiteUrl = new URL("./store.suite.ts", import.meta.url).href;
+      // The child inserts 8 at a time, forever, and acknowledges each insert once it resolved.
+      const child = spawn(process.execPath, ["--input-type=module", "-e", `
+        const { openStore } = await import(${JSON.stringify(storeUrl)});
+        const { makeReceipt, makeSample } = await import(${JSON.stringify(suiteUrl)});
+        const store = await openStore({ dataDir: ${JSON.stringify(dataDir)} });
+        process.stdout.write("ready\\n");
+        let next = 0;
+        const worker = async () => { for (;;) {
+          const id = "crash-" + next++;
+          await store.insert(makeReceipt(id, { epoch: 77 }), next % 4 === 0 ? makeSample(id) : undefined);
+          process.stdout.write("ack " + id + "\\n");
+        } };
+        await Promise.all(Array.from({ length: 8 }, worker));
+      `], { stdio: ["ignore", "pipe", "inherit"] });
+      const acked = new Set<string>();
+      await new Promise<void>((resolve, reject) => {
+        child.once("exit", (code) => reject(new Error(`child exited early (${code})`)));
+        createInterface({ input: child.stdout }).on("line", (line) => {
+          if (line.startsWith("ack ")) acked.add(line.slice(4));
+          if (acked.size === 300) {
+            child.removeAllListeners("exit");
+            child.once("exit", () => resolve());
+            child.kill("SIGKILL");
+          }
+        });
+      });
+      const store = await openStore({ dataDir }); // takes over the dead child's lock
+      try {
+        const stored = new Set<string>();
+        let after: string | undefined;
+        do {
+          const page = await store.receiptsOfEpoch(77, { after, limit: 1000 });
+          for (const r of page.items) stored.add(r.requestId);
+          after = page.next ?? undefined;
+        } while (after !== undefined);
+        const lost = [...acked].filter((id) => !stored.has(id));
+        assert.deepEqual(lost, []);
+        assert.ok(stored.size >= acked.size);
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("Batcher", () => {
+  it("writes what arrives meanwhile as one batch, and isolates a failing item", async () => {
+    const batches: number[][] = [];
+    const batcher = new Batcher<number, number>(async (items) => {
+      batches.push(items);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      if (items.includes(13)) throw new Error("bad item 13");
+      return items.map((n) => n * 2);
+    }, 4);
+    const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => batcher.submit(i + 10)));
+    assert.deepEqual(results.map((r) => (r.status === "fulfilled" ? r.value : "rejected")), [20, 22, 24, "rejected", 28, 30, 32, 34, 36, 38]);
+    // First alone (no waiting when idle), then at most 4 at a time; the batch holding 13 was retried one by one.
+    assert.deepEqual(batches[0], [10]);
+    assert.ok(batches.every((b) => b.length <= 4));
+    assert.deepEqual(batches.slice(1, 6), [[11, 12, 13, 14], [11], [12], [13], [14]]);
+    // A submit from a caller's continuation is never stranded.
+    assert.equal(await batcher.submit(1).then(() => batcher.submit(2)), 4);
+    await batcher.idle();
   });
 });

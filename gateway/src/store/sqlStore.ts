@@ -5,7 +5,8 @@
 import type { Address, Hex } from "viem";
 import { grantIdOf } from "../../../sdk/src/apiKey.ts";
 import { parseSignedReceipt } from "../../../sdk/src/receipt.ts";
-import type { SqlClient, SqlParam } from "./sqlClient.ts";
+import { Batcher } from "./batcher.ts";
+import type { SqlClient, SqlExecutor, SqlParam } from "./sqlClient.ts";
 import type { CompletionReceipt, GrantUsage, Page, PageQuery, ReceiptStore, SignedGrant, StoredReceipt, StoredSample, ValidatorSample } from "./types.ts";
 import { address, bytes32, checkEpoch, checkPage, checkReceipt, checkRequestId, checkSample, checkSignedGrant, checkUint256 } from "./validate.ts";
 
@@ -26,6 +27,36 @@ type ReceiptRow = {
 const SAMPLE_COLUMNS = `seq::text AS seq, request_id, epoch::text AS epoch, request, response_text, prompt_token_ids,
   output_token_ids, logprobs, created_at`;
 
+const RECEIPT_INSERT_COLUMNS = `request_id, epoch, model, node_address, node_account, grant_id, account, asset,
+  input_price_per_mtok, output_price_per_mtok, prompt_tokens, completion_tokens, charged, status,
+  received_at_ms, first_token_ms, total_ms, signed_receipt`;
+const RECEIPT_INSERT_COLUMN_COUNT = 18;
+
+function receiptParams(r: CompletionReceipt): SqlParam[] {
+  return [r.requestId, r.epoch, r.model, r.nodeAddress, r.nodeAccount, r.grantId, r.account, r.asset,
+    r.inputPricePerMTok.toString(), r.outputPricePerMTok.toString(), r.promptTokens, r.completionTokens,
+    r.charged.toString(), r.status, r.timings.receivedAt, r.timings.firstTokenMs, r.timings.totalMs,
+    r.signedReceipt === null ? null : JSON.stringify(r.signedReceipt)];
+}
+
+const SAMPLE_INSERT_COLUMNS = "request_id, epoch, request, response_text, prompt_token_ids, output_token_ids, logprobs";
+const SAMPLE_INSERT_COLUMN_COUNT = 7;
+
+function sampleParams(s: ValidatorSample, epoch: number): SqlParam[] {
+  return [s.requestId, epoch, JSON.stringify(s.request), s.responseText, JSON.stringify(s.promptTokenIds), JSON.stringify(s.outputTokenIds), encodeLogprobs(s.logprobs)];
+}
+
+/** "($1, $2::jsonb), ($3, $4::jsonb)" for a multi-row VALUES; casts by 1-based column. */
+function placeholders(rows: number, columns: number, casts: Record<number, string> = {}): string {
+  return Array.from({ length: rows }, (_, row) =>
+    `(${Array.from({ length: columns }, (_, col) => `$${row * columns + col + 1}${casts[col + 1] ?? ""}`).join(", ")})`).join(", ");
+}
+
+/** Rows per multi-row INSERT: large enough to amortize a statement, far below the 65,535 parameters. */
+const MAX_INSERT_BATCH = 256;
+
+type InsertItem = { receipt: CompletionReceipt; sample: ValidatorSample | undefined };
+
 type SampleRow = {
   seq: string; request_id: string; epoch: string; request: unknown; response_text: string;
   prompt_token_ids: unknown; output_token_ids: unknown; logprobs: unknown; created_at: Date;
@@ -34,42 +65,52 @@ type SampleRow = {
 export class SqlReceiptStore implements ReceiptStore {
   readonly kind: "pglite" | "postgres";
   readonly #db: SqlClient;
+  readonly #inserts: Batcher<InsertItem, { inserted: boolean }>;
 
   constructor(db: SqlClient, kind: "pglite" | "postgres") {
     this.#db = db;
     this.kind = kind;
+    this.#inserts = new Batcher((batch) => this.#insertBatch(batch), MAX_INSERT_BATCH);
   }
 
-  async insert(receipt: CompletionReceipt, sample?: ValidatorSample): Promise<{ inserted: boolean }> {
-    const r = checkReceipt(receipt);
-    const s = sample === undefined ? undefined : checkSample(sample, r.requestId);
-    const inserted = await this.#db.transaction(async (tx) => {
-      const { rows } = await tx.query(
-        `INSERT INTO gateway.receipts (request_id, epoch, model, node_address, node_account, grant_id, account, asset,
-           input_price_per_mtok, output_price_per_mtok, prompt_tokens, completion_tokens, charged, status,
-           received_at_ms, first_token_ms, total_ms, signed_receipt)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18::jsonb)
-         ON CONFLICT (request_id) DO NOTHING RETURNING seq`,
-        [r.requestId, r.epoch, r.model, r.nodeAddress, r.nodeAccount, r.grantId, r.account, r.asset,
-          r.inputPricePerMTok.toString(), r.outputPricePerMTok.toString(), r.promptTokens, r.completionTokens,
-          r.charged.toString(), r.status, r.timings.receivedAt, r.timings.firstTokenMs, r.timings.totalMs,
-          r.signedReceipt === null ? null : JSON.stringify(r.signedReceipt)],
+  insert(receipt: CompletionReceipt, sample?: ValidatorSample): Promise<{ inserted: boolean }> {
+    try {
+      const r = checkReceipt(receipt);
+      const s = sample === undefined ? undefined : checkSample(sample, r.requestId);
+      return this.#inserts.submit({ receipt: r, sample: s });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * One batch of inserts: a multi-row INSERT ... ON CONFLICT DO NOTHING (one transaction with the
+   * samples of the rows that were new), then one durability sync for all of them. Within a batch
+   * a request id repeated by concurrent retries is inserted once: its first entry wins.
+   */
+  async #insertBatch(batch: InsertItem[]): Promise<{ inserted: boolean }[]> {
+    const write = async (tx: SqlExecutor): Promise<Set<string>> => {
+      const { rows } = await tx.query<{ request_id: string }>(
+        `INSERT INTO gateway.receipts (${RECEIPT_INSERT_COLUMNS}) VALUES ${placeholders(batch.length, RECEIPT_INSERT_COLUMN_COUNT, { 18: "::jsonb" })}
+         ON CONFLICT (request_id) DO NOTHING RETURNING request_id`,
+        batch.flatMap(({ receipt }) => receiptParams(receipt)),
       );
-      if (rows.length === 0) return false;
-      if (s !== undefined) {
+      const fresh = new Set(rows.map((row) => row.request_id));
+      const firstOfId = new Map<string, InsertItem>();
+      for (const item of batch) if (!firstOfId.has(item.receipt.requestId)) firstOfId.set(item.receipt.requestId, item);
+      const firstSamples = [...firstOfId.values()].filter((item) => item.sample !== undefined && fresh.has(item.receipt.requestId));
+      if (firstSamples.length > 0) {
         await tx.query(
-          `INSERT INTO gateway.samples (request_id, epoch, request, response_text, prompt_token_ids, output_token_ids, logprobs)
-           VALUES ($1, $2, $3::jsonb, $4, $5::jsonb, $6::jsonb, $7::jsonb)`,
-          [s.requestId, r.epoch, JSON.stringify(s.request), s.responseText, JSON.stringify(s.promptTokenIds),
-            JSON.stringify(s.outputTokenIds), encodeLogprobs(s.logprobs)],
+          `INSERT INTO gateway.samples (${SAMPLE_INSERT_COLUMNS}) VALUES ${placeholders(firstSamples.length, SAMPLE_INSERT_COLUMN_COUNT, { 3: "::jsonb", 5: "::jsonb", 6: "::jsonb", 7: "::jsonb" })}`,
+          firstSamples.flatMap((item) => sampleParams(item.sample as ValidatorSample, item.receipt.epoch)),
         );
       }
-      return true;
-    });
-    // Also on a duplicate: the first insert may still be syncing, and a retry's answer must not
-    // get ahead of it.
+      return fresh;
+    };
+    const anySample = batch.some((item) => item.sample !== undefined);
+    const fresh = anySample ? await this.#db.transaction(write) : await write(this.#db);
     await this.#db.durable();
-    return { inserted };
+    return batch.map(({ receipt }) => ({ inserted: fresh.delete(receipt.requestId) }));
   }
 
   async receipt(requestId: string): Promise<StoredReceipt | null> {
@@ -188,8 +229,9 @@ export class SqlReceiptStore implements ReceiptStore {
     return BigInt(rows[0]?.unsettled ?? 0);
   }
 
-  close(): Promise<void> {
-    return this.#db.close();
+  async close(): Promise<void> {
+    await this.#inserts.idle();
+    await this.#db.close();
   }
 }
 

@@ -14,7 +14,7 @@ export const MAX_PAGE = 10_000;
 export function checkReceipt(r: CompletionReceipt): CompletionReceipt {
   checkRequestId(r.requestId);
   checkEpoch(r.epoch);
-  if (typeof r.model !== "string" || r.model.length === 0) throw new InvalidRecordError("model must be a non-empty string");
+  if (typeof r.model !== "string" || r.model.length === 0 || hasNul(r.model)) throw new InvalidRecordError("model must be a non-empty string");
   if (r.status !== "complete" && r.status !== "partial") throw new InvalidRecordError(`status must be complete or partial, got ${String(r.status)}`);
   for (const key of ["promptTokens", "completionTokens"] as const) checkInt32(r[key], key);
   for (const key of ["inputPricePerMTok", "outputPricePerMTok", "charged"] as const) checkUint256(r[key], key);
@@ -42,8 +42,13 @@ export function checkReceipt(r: CompletionReceipt): CompletionReceipt {
   };
 }
 
+/**
+ * PostgreSQL text and jsonb cannot hold U+0000: a sample whose text has one is refused (the
+ * caller may store the receipt without it; token ids are what validators rely on).
+ */
 export function checkSample(s: ValidatorSample, requestId: string): ValidatorSample {
   if (s.requestId !== requestId) throw new InvalidRecordError("the sample is for another request");
+  if (hasNul(s.responseText) || hasNul(s.request)) throw new InvalidRecordError("a sample's text cannot contain U+0000");
   const { request } = s;
   if (typeof request.model !== "string" || (request.messages === undefined && request.prompt === undefined)) {
     throw new InvalidRecordError("a sampled request needs a model and messages or a prompt");
@@ -73,7 +78,17 @@ export function checkSignedGrant(signed: SignedGrant): SignedGrant {
 }
 
 export function checkRequestId(requestId: string): void {
-  if (typeof requestId !== "string" || requestId.length === 0 || requestId.length > 200) throw new InvalidRecordError("requestId must be 1 to 200 characters");
+  if (typeof requestId !== "string" || requestId.length === 0 || requestId.length > 200 || hasNul(requestId)) {
+    throw new InvalidRecordError("requestId must be 1 to 200 characters, without U+0000");
+  }
+}
+
+/** Whether any string in a JSON-like value (keys included) holds U+0000. */
+function hasNul(value: unknown): boolean {
+  if (typeof value === "string") return value.includes("\u0000");
+  if (Array.isArray(value)) return value.some(hasNul);
+  if (typeof value === "object" && value !== null) return Object.entries(value).some(([key, v]) => hasNul(key) || hasNul(v));
+  return false;
 }
 
 export function checkEpoch(epoch: number): void {
