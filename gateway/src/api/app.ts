@@ -1,0 +1,172 @@
+/**
+ * The gateway's OpenAI-compatible HTTP API (hono). Pure wiring: the pool, the credit guard and
+ * the receipts store are injected. A request is authenticated by its API key, validated, priced
+ * at its maximum (prompt bound + max_tokens) and reserved, then dispatched; the reservation is
+ * committed at the actual cost with the receipt stored before the response ends, or released.
+ */
+import { randomUUID } from "node:crypto";
+import { Hono, type Context } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import type { Address } from "viem";
+import { grantIdOf, type ParsedApiKey } from "../../../sdk/src/apiKey.ts";
+import type { CreditGuard } from "../credit/index.ts";
+import { DispatchAborted, NoNodeForModel, type DispatchEvent, type ModelInfo, type NodePool } from "../pool/index.ts";
+import type { ReceiptStore } from "../store/index.ts";
+import { RequestBilling, type ApiLogger, type BillingDeps } from "./billing.ts";
+import { ApiError, invalidRequest, toApiError } from "./errors.ts";
+import { ApiKeyVerifier } from "./keys.ts";
+import { completionBody, type ResponseHead } from "./shapes.ts";
+import { sseResponse } from "./stream.ts";
+import { parseCompletionRequest, toInferenceRequest, type Endpoint, type ParsedCompletionRequest } from "./validate.ts";
+
+export type ApiConfig = {
+  chainId: number;
+  /** The CreditVault keys must be signed for. */
+  vault: Address;
+  /** This gateway's address: keys granting another gateway are refused. */
+  gateway: Address;
+  /** The settlement epoch a completion at `unixMs` belongs to. */
+  epochAt: (unixMs: number) => number;
+  /** max_tokens when a request gives none (capped by the model's context). */
+  defaultMaxTokens: number;
+  maxBodyBytes: number;
+  keyCacheEntries: number;
+  /** Chat templates add tokens around each message; this bounds them for the reservation. */
+  chatTemplateTokensPerMessage: number;
+  now: () => number;
+  log: ApiLogger;
+};
+
+export type ApiDeps = {
+  pool: Pick<NodePool, "dispatch" | "models" | "nodes">;
+  credit: Pick<CreditGuard, "quote" | "reserve" | "commit" | "release">;
+  store: Pick<ReceiptStore, "insert" | "rememberGrant">;
+  config: Pick<ApiConfig, "chainId" | "vault" | "gateway" | "epochAt"> & Partial<ApiConfig>;
+};
+
+export const API_DEFAULTS = {
+  defaultMaxTokens: 256,
+  maxBodyBytes: 1024 * 1024,
+  keyCacheEntries: 10_000,
+  chatTemplateTokensPerMessage: 16,
+} as const;
+
+export function createApp(deps: ApiDeps): Hono {
+  const config: ApiConfig = { ...API_DEFAULTS, now: Date.now, log: () => {}, ...deps.config };
+  const { pool, credit, store } = deps;
+  const keys = new ApiKeyVerifier({ chainId: config.chainId, vault: config.vault, gateway: config.gateway }, config.keyCacheEntries);
+  /** Grants already stored for settlement, by grant id (the write is idempotent; this saves the round trip). */
+  const remembered = new Map<string, Promise<void>>();
+  const billingDeps: BillingDeps = {
+    credit,
+    store,
+    epochAt: config.epochAt,
+    accountOf: (node) => pool.nodes().find((n) => n.node === node)?.account,
+    now: config.now,
+    log: config.log,
+  };
+
+  const rememberGrant = (key: ParsedApiKey, grantId: string): Promise<void> => {
+    let done = remembered.get(grantId);
+    if (done === undefined) {
+      done = store.rememberGrant({ grant: key.grant, signature: key.signature });
+      remembered.set(grantId, done);
+      done.catch(() => remembered.delete(grantId));
+    }
+    return done;
+  };
+
+  async function complete(c: Context, endpoint: Endpoint): Promise<Response> {
+    const receivedAt = config.now();
+    const key = await keys.authenticate(c.req.header("authorization"));
+    const parsed = parseCompletionRequest(endpoint, await readJson(c));
+    const model = pool.models().find((m) => m.id === parsed.model);
+    if (model === undefined) throw new NoNodeForModel(parsed.model, false);
+    const quote = await credit.quote(parsed.model, key.grant);
+    if (quote === undefined) throw new ApiError(404, "not_found_error", "model_not_found", `model ${JSON.stringify(parsed.model)} is not enabled on the network`, "model");
+
+    const maxTokens = parsed.maxTokens ?? Math.min(config.defaultMaxTokens, model.contextLength - 1);
+    const promptTokens = promptTokenBound(parsed, model, config.chatTemplateTokensPerMessage);
+    const grantId = grantIdOf(key.grant);
+    const reservation = await credit.reserve(key.grant, quote.cost({ promptTokens, completionTokens: maxTokens }));
+    const requestId = `${endpoint === "chat" ? "chatcmpl" : "cmpl"}-${randomUUID()}`;
+    const billing = new RequestBilling(billingDeps, { key, grantId, quote, reservation, requestId, receivedAt });
+    const head: ResponseHead = { id: requestId, created: Math.floor(receivedAt / 1000), model: parsed.model, endpoint, logprobs: parsed.logprobs, topLogprobs: parsed.topLogprobs };
+
+    let events: AsyncGenerator<DispatchEvent, void, undefined>;
+    let first: IteratorResult<DispatchEvent, void>;
+    try {
+      await rememberGrant(key, grantId);
+      events = pool.dispatch(parsed.model, toInferenceRequest(parsed, maxTokens), { requestId, signal: c.req.raw.signal });
+      // Failures before the first token (no node, every attempt failed) still get an HTTP status.
+      first = await events.next();
+    } catch (error) {
+      billing.release();
+      throw error;
+    }
+    if (parsed.stream) return sseResponse(head, parsed.includeUsage, first, events, billing, config.log);
+    return c.json(await collect(head, first, events, billing));
+  }
+
+  const app = new Hono();
+  app.onError((error, c) => {
+    const apiError = toApiError(error);
+    if (apiError.status >= 500 && !(error instanceof NoNodeForModel)) config.log("error", "request failed", { path: c.req.path, error: String(error) });
+    return c.json(apiError.body, apiError.status);
+  });
+  app.notFound((c) => c.json(new ApiError(404, "not_found_error", "unknown_url", `no route for ${c.req.method} ${c.req.path}`).body, 404));
+  const limit = bodyLimit({ maxSize: config.maxBodyBytes, onError: () => Promise.reject(new ApiError(413, "invalid_request_error", "request_too_large", `the body exceeds ${config.maxBodyBytes} bytes`)) });
+
+  app.get("/v1/models", (c) =>
+    c.json({ object: "list", data: pool.models().map((m) => ({ id: m.id, object: "model", created: 0, owned_by: "pod-network", context_length: m.contextLength, nodes: m.nodes })) }),
+  );
+  app.post("/v1/completions", limit, (c) => complete(c, "completion"));
+  app.post("/v1/chat/completions", limit, (c) => complete(c, "chat"));
+  return app;
+}
+
+/** A non-streamed answer: every token, then the result; the receipt is stored before the body is sent. */
+async function collect(head: ResponseHead, first: IteratorResult<DispatchEvent, void>, events: AsyncGenerator<DispatchEvent, void, undefined>, billing: RequestBilling) {
+  try {
+    for (let next = first; !next.done; next = await events.next()) {
+      const event = next.value;
+      if (event.type !== "result") continue;
+      billing.tokenSent();
+      const usage = await billing.complete(event);
+      return completionBody(head, event.result.text, event.result.logprobs, event.result.finishReason, usage);
+    }
+    throw new Error("the pool's stream ended without a result");
+  } catch (error) {
+    // Nothing reached the client: nothing is charged (MidStreamFailure included).
+    billing.release();
+    if (error instanceof DispatchAborted) throw new ApiError(400, "invalid_request_error", "client_closed", "the request was aborted");
+    throw error;
+  } finally {
+    await events.return(undefined);
+  }
+}
+
+async function readJson(c: Context): Promise<unknown> {
+  const type = c.req.header("content-type") ?? "";
+  if (!/^application\/json\b/i.test(type)) throw invalidRequest("the body must be JSON (Content-Type: application/json)");
+  try {
+    return await c.req.json<unknown>();
+  } catch (error) {
+    if (error instanceof ApiError) throw error;
+    throw invalidRequest("the body is not valid JSON");
+  }
+}
+
+/**
+ * At most how many tokens the prompt can be, for the reservation: the node refuses prompts that
+ * fill the context, and byte-level tokenizers never make more tokens than UTF-8 bytes; chat
+ * templates add a bounded number per message.
+ */
+export function promptTokenBound(parsed: ParsedCompletionRequest, model: ModelInfo, templateTokensPerMessage: number): number {
+  const input = parsed.input;
+  const bytes =
+    input.kind === "prompt"
+      ? Buffer.byteLength(input.prompt)
+      : input.messages.reduce((n, m) => n + Buffer.byteLength(m.content) + templateTokensPerMessage, templateTokensPerMessage);
+  return Math.min(bytes, model.contextLength - 1);
+}

@@ -1,0 +1,233 @@
+/**
+ * The OpenAI-compatible API end to end: the official `openai` client against the gateway on
+ * 127.0.0.1, a real worker node on the tiny model, credit on a PodDevnet chain, receipts in PGlite.
+ */
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import OpenAI, { APIError } from "openai";
+import { encodeApiKey, grantIdOf, parseApiKey } from "../../sdk/src/apiKey.ts";
+import { TINY } from "../../node/test/fixtures.ts";
+import type { ReceiptStore } from "../src/store/index.ts";
+import { EPOCH, startGateway, until, USD, type TestGateway, type TestNode } from "./fixtures.ts";
+
+let gw: TestGateway;
+let node: TestNode;
+let aliceKey: string;
+let client: OpenAI;
+/** The request id of the last receipt the API finished storing (the store is wrapped to see it). */
+let lastStored: string | undefined;
+
+const openai = (apiKey: string) => new OpenAI({ apiKey, baseURL: gw.baseURL, maxRetries: 0, timeout: 20_000 });
+
+before(async () => {
+  gw = await startGateway({
+    wrapStore: (store: ReceiptStore) => ({
+      rememberGrant: (signed) => store.rememberGrant(signed),
+      insert: async (receipt, sample) => {
+        const out = await store.insert(receipt, sample);
+        lastStored = receipt.requestId;
+        return out;
+      },
+    }),
+  });
+  await gw.deposit(gw.core.alice, 1_000n * USD);
+  aliceKey = (await gw.apiKey(gw.core.alice)).key;
+  client = openai(aliceKey);
+  node = await gw.startNode();
+  await until("the node in the pool", () => gw.pool.models().length === 1);
+});
+
+after(async () => {
+  await gw?.close();
+});
+
+/** The error a call fails with, as the client sees it (status and OpenAI's error object). */
+async function failure(call: Promise<unknown>): Promise<{ status: number | undefined; error: unknown }> {
+  try {
+    await call;
+  } catch (error) {
+    assert.ok(error instanceof APIError, String(error));
+    return { status: error.status, error: error.error };
+  }
+  assert.fail("the call succeeded");
+}
+
+test("GET /v1/models lists the models connected nodes serve", async () => {
+  const models = await client.models.list();
+  assert.deepEqual(
+    models.data.map((m) => [m.id, m.object, m.owned_by]),
+    [[TINY, "model", "pod-network"]],
+  );
+});
+
+test("chat completion: an answer, usage from the node-signed receipt, a stored and charged receipt", async () => {
+  const answer = await client.chat.completions.create({ model: TINY, messages: [{ role: "user", content: "Hello there" }], max_tokens: 8, temperature: 0 });
+  assert.equal(answer.object, "chat.completion");
+  assert.match(answer.id, /^chatcmpl-/);
+  const choice = answer.choices[0]!;
+  assert.equal(choice.message.role, "assistant");
+  assert.equal(typeof choice.message.content, "string");
+  assert.ok(choice.finish_reason === "stop" || choice.finish_reason === "length");
+  assert.equal(choice.logprobs, null);
+  const usage = answer.usage!;
+  assert.ok(usage.prompt_tokens > 0 && usage.completion_tokens > 0 && usage.completion_tokens <= 8);
+  assert.equal(usage.total_tokens, usage.prompt_tokens + usage.completion_tokens);
+
+  const stored = await gw.store.receipt(answer.id);
+  assert.ok(stored !== null);
+  assert.equal(stored.status, "complete");
+  assert.equal(stored.epoch, EPOCH);
+  assert.equal(stored.nodeAddress, node.key.address);
+  assert.equal(stored.account.toLowerCase(), gw.core.alice.account.address.toLowerCase());
+  assert.deepEqual([stored.promptTokens, stored.completionTokens], [usage.prompt_tokens, usage.completion_tokens]);
+  // $0.25 per POD: 2 POD and 6 POD per million tokens are 0.5 and 1.5 units per token (6 decimals).
+  assert.deepEqual([stored.inputPricePerMTok, stored.outputPricePerMTok], [500_000n, 1_500_000n]);
+  const expected = (BigInt(usage.prompt_tokens) * 500_000n + BigInt(usage.completion_tokens) * 1_500_000n + 999_999n) / 1_000_000n;
+  assert.equal(stored.charged, expected);
+  assert.equal(stored.signedReceipt?.receipt.requestId, answer.id);
+  const grantId = grantIdOf(parseApiKey(aliceKey).grant);
+  assert.ok(gw.credit.ledger.servedOf(grantId) >= expected);
+  assert.equal(stored.grantId.toLowerCase(), grantId.toLowerCase());
+});
+
+test("completion: text, the same seed gives the same text, legacy logprobs", async () => {
+  const ask = () => client.completions.create({ model: TINY, prompt: "Once upon a time", max_tokens: 6, temperature: 0.8, seed: 42, logprobs: 2 });
+  const [a, b] = [await ask(), await ask()];
+  assert.equal(a.object, "text_completion");
+  assert.equal(a.choices[0]!.text, b.choices[0]!.text);
+  const lp = a.choices[0]!.logprobs!;
+  const n = a.usage!.completion_tokens;
+  assert.equal(lp.tokens!.length, n);
+  assert.equal(lp.token_logprobs!.length, n);
+  assert.ok(lp.token_logprobs!.every((x) => x <= 0));
+  assert.equal(lp.top_logprobs!.length, n);
+  assert.ok(lp.top_logprobs!.every((alts) => Object.keys(alts).length >= 1 && Object.keys(alts).length <= 2));
+  assert.equal(lp.text_offset![0], 0);
+  assert.equal(lp.tokens!.join(""), a.choices[0]!.text);
+});
+
+test("chat logprobs: one entry per token with top_logprobs alternatives and bytes", async () => {
+  const answer = await client.chat.completions.create({ model: TINY, messages: [{ role: "user", content: "Count" }], max_tokens: 5, temperature: 0, logprobs: true, top_logprobs: 3 });
+  const content = answer.choices[0]!.logprobs!.content!;
+  assert.equal(content.length, answer.usage!.completion_tokens);
+  for (const entry of content) {
+    assert.ok(entry.logprob <= 0);
+    assert.deepEqual(entry.bytes, [...Buffer.from(entry.token)]);
+    assert.equal(entry.top_logprobs.length, 3);
+    // Greedy decoding picks the most likely token.
+    assert.ok(entry.top_logprobs.every((alt) => alt.logprob <= entry.logprob + 1e-6));
+  }
+});
+
+test("streaming chat with include_usage: role first, one chunk per token, usage last, the receipt stored before the end", async () => {
+  const stream = await client.chat.completions.create({ model: TINY, messages: [{ role: "user", content: "Stream me" }], max_tokens: 6, temperature: 0, stream: true, stream_options: { include_usage: true }, logprobs: true });
+  const chunks = [];
+  let storedAtFinish: string | undefined;
+  for await (const chunk of stream) {
+    if (chunk.choices[0]?.finish_reason) storedAtFinish = lastStored;
+    chunks.push(chunk);
+  }
+  assert.equal(chunks[0]!.choices[0]!.delta.role, "assistant");
+  const last = chunks[chunks.length - 1]!;
+  assert.deepEqual(last.choices, []);
+  const usage = last.usage!;
+  const tokenChunks = chunks.filter((c) => c.choices[0]?.delta.content !== undefined && c.choices[0].logprobs !== null);
+  assert.equal(tokenChunks.length, usage.completion_tokens);
+  assert.ok(chunks.slice(0, -1).every((c) => c.usage === null));
+  assert.equal(storedAtFinish, last.id, "the receipt was stored before the final chunk was sent");
+  const stored = await gw.store.receipt(last.id);
+  assert.equal(stored?.completionTokens, usage.completion_tokens);
+  // The same request unstreamed gives the same text (greedy).
+  const text = chunks.map((c) => c.choices[0]?.delta.content ?? "").join("");
+  const whole = await client.chat.completions.create({ model: TINY, messages: [{ role: "user", content: "Stream me" }], max_tokens: 6, temperature: 0 });
+  assert.equal(text, whole.choices[0]!.message.content);
+});
+
+test("streaming completion without include_usage: no usage field, ends with [DONE]", async () => {
+  const res = await fetch(`${gw.baseURL}/completions`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${aliceKey}`, "content-type": "application/json" },
+    body: JSON.stringify({ model: TINY, prompt: "Raw SSE", max_tokens: 3, temperature: 0, stream: true }),
+  });
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get("content-type") ?? "", /^text\/event-stream/);
+  const events = (await res.text()).split("\n\n").filter((e) => e !== "");
+  assert.equal(events[events.length - 1], "data: [DONE]");
+  const chunks = events.slice(0, -1).map((e) => JSON.parse(e.replace(/^data: /, "")) as { object: string; usage?: unknown; choices: { finish_reason: string | null }[] });
+  assert.ok(chunks.every((c) => c.object === "text_completion" && !("usage" in c)));
+  assert.notEqual(chunks[chunks.length - 1]!.choices[0]!.finish_reason, null);
+});
+
+const errorBody = (type: string, code: string | null, param: string | null = null) => ({ type, code, param });
+function assertError(got: { status: number | undefined; error: unknown }, status: number, expected: { type: string; code: string | null; param: string | null }) {
+  assert.equal(got.status, status);
+  const e = got.error as { message: unknown; type: unknown; code: unknown; param: unknown };
+  assert.deepEqual(Object.keys(e).sort(), ["code", "message", "param", "type"]);
+  assert.equal(typeof e.message, "string");
+  assert.deepEqual({ type: e.type, code: e.code, param: e.param }, expected);
+}
+
+test("400: invalid bodies are refused naming the field", async () => {
+  assertError(await failure(client.chat.completions.create({ model: TINY, messages: [{ role: "user", content: "x" }], temperature: 5 })), 400, errorBody("invalid_request_error", null, "temperature"));
+  assertError(await failure(client.chat.completions.create({ model: TINY, messages: [] })), 400, errorBody("invalid_request_error", null, "messages"));
+  assertError(await failure(client.chat.completions.create({ model: TINY, messages: [{ role: "user", content: "x" }], n: 2 })), 400, errorBody("invalid_request_error", "unsupported_value", "n"));
+  assertError(await failure(client.completions.create({ model: TINY, prompt: "x", suffix: "y" })), 400, errorBody("invalid_request_error", "unsupported_parameter", "suffix"));
+  const raw = await fetch(`${gw.baseURL}/chat/completions`, { method: "POST", headers: { authorization: `Bearer ${aliceKey}`, "content-type": "application/json" }, body: "{not json" });
+  assert.equal(raw.status, 400);
+  assert.deepEqual(((await raw.json()) as { error: { type: string } }).error.type, "invalid_request_error");
+});
+
+test("401: no key, a malformed key, a forged key, an expired key", async () => {
+  const ask = (c: OpenAI) => c.chat.completions.create({ model: TINY, messages: [{ role: "user", content: "x" }], max_tokens: 2 });
+  const raw = await fetch(`${gw.baseURL}/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+  assert.equal(raw.status, 401);
+  assert.deepEqual((await raw.json()) as unknown, { error: { message: "an API key is required: Authorization: Bearer pod_...", type: "authentication_error", param: null, code: "missing_api_key" } });
+  assertError(await failure(ask(openai("pod_notakey"))), 401, errorBody("authentication_error", "invalid_api_key"));
+  // A key whose cap was raised after signing: the signature no longer matches.
+  const parsed = parseApiKey(aliceKey);
+  const forged = encodeApiKey({ ...parsed, grant: { ...parsed.grant, cap: parsed.grant.cap * 1000n } });
+  assertError(await failure(ask(openai(forged))), 401, errorBody("authentication_error", "invalid_api_key"));
+  const expired = await gw.apiKey(gw.core.alice, { nonce: 2n, expiry: BigInt(Math.floor(Date.now() / 1000)) - 60n });
+  assertError(await failure(ask(openai(expired.key))), 401, errorBody("authentication_error", "key_expired"));
+});
+
+test("402: a key over its cap, an account without credit; nothing is reserved after", async () => {
+  const small = await gw.apiKey(gw.core.alice, { nonce: 3n, cap: 10n });
+  assertError(await failure(openai(small.key).chat.completions.create({ model: TINY, messages: [{ role: "user", content: "x" }], max_tokens: 32 })), 402, errorBody("insufficient_quota", "grant_cap_exceeded"));
+  const broke = await gw.apiKey(gw.core.bob);
+  assertError(await failure(openai(broke.key).completions.create({ model: TINY, prompt: "x", max_tokens: 2 })), 402, errorBody("insufficient_quota", "insufficient_credit"));
+  const availability = await gw.credit.availability(small.grant);
+  assert.equal(availability.cap, 10n);
+});
+
+test("503: no node serves the model; 404 for unknown routes", async () => {
+  assertError(await failure(client.chat.completions.create({ model: "no-such-model", messages: [{ role: "user", content: "x" }] })), 503, errorBody("server_error", "no_node_available"));
+  const raw = await fetch(`${gw.baseURL}/engines`);
+  assert.equal(raw.status, 404);
+  assert.equal(((await raw.json()) as { error: { code: string } }).error.code, "unknown_url");
+});
+
+test("a node failing mid-stream: an error event ends the stream, only delivered tokens are charged", async () => {
+  const stream = await client.completions.create({ model: TINY, prompt: "A long story", max_tokens: 40, temperature: 0, stream: true });
+  let id = "";
+  let received = 0;
+  await assert.rejects(
+    (async () => {
+      for await (const chunk of stream) {
+        id = chunk.id;
+        if (chunk.choices[0]?.text) received++;
+        // Kill the node's link after the first token.
+        if (received === 1) (Reflect.get(node.client, "socket") as { terminate(): void }).terminate();
+      }
+    })(),
+    (error: unknown) => error instanceof APIError && (error.error as { code: string }).code === "node_failed",
+  );
+  const stored = await gw.store.receipt(id);
+  assert.ok(stored !== null);
+  assert.equal(stored.status, "partial");
+  assert.equal(stored.promptTokens, 0);
+  assert.ok(stored.completionTokens >= 1 && stored.completionTokens < 40);
+  assert.equal(stored.charged, (BigInt(stored.completionTokens) * 1_500_000n + 999_999n) / 1_000_000n);
+  assert.equal(stored.signedReceipt, null);
+  await until("the node back in the pool", () => gw.pool.models().length === 1);
+});
