@@ -231,3 +231,56 @@ test("a node failing mid-stream: an error event ends the stream, only delivered 
   assert.equal(stored.signedReceipt, null);
   await until("the node back in the pool", () => gw.pool.models().length === 1);
 });
+
+async function eventually<T>(what: string, read: () => Promise<T | null>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (value !== null) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+test("a client that leaves mid-stream is charged the tokens it was sent; the job stops", async () => {
+  const aborter = new AbortController();
+  const res = await fetch(`${gw.baseURL}/completions`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${aliceKey}`, "content-type": "application/json" },
+    body: JSON.stringify({ model: TINY, prompt: "Leave early", max_tokens: 60, temperature: 0, stream: true }),
+    signal: aborter.signal,
+  });
+  const reader = res.body!.getReader();
+  const first = new TextDecoder().decode((await reader.read()).value);
+  const id = (JSON.parse(first.split("\n\n")[0]!.replace(/^data: /, "")) as { id: string }).id;
+  aborter.abort();
+  const stored = await eventually("the partial receipt", () => gw.store.receipt(id));
+  assert.equal(stored.status, "partial");
+  assert.ok(stored.completionTokens >= 1 && stored.completionTokens < 60, String(stored.completionTokens));
+  await until("the job to stop on the node", () => gw.pool.nodes()[0]?.inFlight === 0);
+});
+
+test("a prompt longer than the model's context: 400 from the node's refusal, nothing charged", async () => {
+  const contextLength = gw.pool.models()[0]!.contextLength;
+  const before = (await gw.credit.availability(parseApiKey(aliceKey).grant)).cap;
+  const got = await failure(client.completions.create({ model: TINY, prompt: "word ".repeat(contextLength * 2), max_tokens: 4 }));
+  assert.equal(got.status, 400);
+  assert.deepEqual([(got.error as { type: string }).type, (got.error as { code: string }).code], ["invalid_request_error", "context_length_exceeded"]);
+  assert.equal((await gw.credit.availability(parseApiKey(aliceKey).grant)).cap, before);
+});
+
+test("after every request above, no reservation is left open: the cap left is the cap less what was served", async () => {
+  const { grant } = parseApiKey(aliceKey);
+  const availability = await gw.credit.availability(grant);
+  assert.equal(availability.cap, grant.cap - gw.credit.ledger.servedOf(grantIdOf(grant)));
+});
+
+test("concurrent requests on one key are all served and each charged once", async () => {
+  const { grant } = parseApiKey(aliceKey);
+  const served = gw.credit.ledger.servedOf(grantIdOf(grant));
+  const answers = await Promise.all(Array.from({ length: 8 }, (_, i) => client.completions.create({ model: TINY, prompt: `Parallel ${i}`, max_tokens: 4, temperature: 0 })));
+  const receipts = await Promise.all(answers.map((a) => gw.store.receipt(a.id)));
+  const charged = receipts.reduce((sum, r) => sum + (r?.charged ?? 0n), 0n);
+  assert.equal(new Set(answers.map((a) => a.id)).size, 8);
+  assert.equal(gw.credit.ledger.servedOf(grantIdOf(grant)) - served, charged);
+});
