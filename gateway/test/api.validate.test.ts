@@ -6,7 +6,7 @@ import { ApiError, parseCompletionRequest, promptTokenBound, toApiError } from "
 import { chunkBody, completionBody, usageOf, type ResponseHead } from "../src/api/shapes.ts";
 import { toInferenceRequest } from "../src/api/validate.ts";
 import { InsufficientCredit, KeyRejected } from "../src/credit/index.ts";
-import { AllAttemptsFailed, JobRejected, NoNodeForModel } from "../src/pool/index.ts";
+import { AllAttemptsFailed, JobRejected, MidStreamFailure, NoNodeForModel } from "../src/pool/index.ts";
 
 const ZERO = `0x${"0".repeat(64)}` as const;
 
@@ -94,6 +94,7 @@ test("errors: each component's typed error maps to its status, type and code", (
   assert.deepEqual(map(new InsufficientCredit("balance", ZERO, 2n, 1n)), [402, "insufficient_quota", "insufficient_credit"]);
   assert.deepEqual(map(new NoNodeForModel("m", false)), [503, "server_error", "no_node_available"]);
   assert.deepEqual(map(new AllAttemptsFailed("m", [])), [502, "server_error", "upstream_failed"]);
+  assert.deepEqual(map(new MidStreamFailure(ZERO.slice(0, 42) as `0x${string}`, "disconnected", "gone", [])), [502, "server_error", "node_failed"]);
   assert.deepEqual(map(new JobRejected("context_length_exceeded", "too long")), [400, "invalid_request_error", "context_length_exceeded"]);
   const internal = toApiError(new Error("secret detail"));
   assert.deepEqual([internal.status, internal.message.includes("secret")], [500, false]);

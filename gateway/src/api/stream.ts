@@ -6,7 +6,7 @@
  */
 import { DispatchAborted, MidStreamFailure, type DispatchEvent, type StreamedToken } from "../pool/index.ts";
 import type { ApiLogger, RequestBilling } from "./billing.ts";
-import { ApiError, toApiError } from "./errors.ts";
+import { toApiError } from "./errors.ts";
 import { chunkBody, usageChunkBody, type ResponseHead } from "./shapes.ts";
 
 const SSE_HEADERS = { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", connection: "keep-alive", "x-accel-buffering": "no" };
@@ -28,8 +28,11 @@ export function sseResponse(
       else controller.enqueue(encoder.encode(next.value));
     },
     async cancel() {
-      // The client went away: the generator's finally charges what was delivered and stops the job.
+      // The client went away: the generator's finally charges what was delivered and stops the
+      // job. A generator never started has no finally to run: release and stop here.
       await frames.return(undefined);
+      billing.release();
+      await events.return(undefined);
     },
   });
   return new Response(body, { status: 200, headers: SSE_HEADERS });
@@ -74,7 +77,7 @@ async function* sseFrames(
     const failedNode = error instanceof MidStreamFailure ? error.node : node;
     const count = error instanceof MidStreamFailure ? error.delivered.length : delivered.length;
     if (!billing.isClosed) await billing.partial(failedNode, count).catch((e: unknown) => log("error", "cannot record a partial completion", { requestId: head.id, error: String(e) }));
-    const apiError = error instanceof MidStreamFailure ? new ApiError(502, "server_error", "node_failed", `the serving node failed after ${count} token(s); only those are charged`) : toApiError(error);
+    const apiError = toApiError(error);
     if (!(error instanceof MidStreamFailure)) log("error", "stream failed", { requestId: head.id, error: String(error) });
     yield data(apiError.body);
   } finally {
