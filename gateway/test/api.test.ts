@@ -7,6 +7,7 @@ import { after, before, test } from "node:test";
 import OpenAI, { APIError } from "openai";
 import { encodeApiKey, grantIdOf, parseApiKey } from "../../sdk/src/apiKey.ts";
 import { TINY } from "../../node/test/fixtures.ts";
+import { createApp } from "../src/api/index.ts";
 import type { ReceiptStore } from "../src/store/index.ts";
 import { EPOCH, startGateway, until, USD, type TestGateway, type TestNode } from "./fixtures.ts";
 
@@ -283,4 +284,16 @@ test("concurrent requests on one key are all served and each charged once", asyn
   const charged = receipts.reduce((sum, r) => sum + (r?.charged ?? 0n), 0n);
   assert.equal(new Set(answers.map((a) => a.id)).size, 8);
   assert.equal(gw.credit.ledger.servedOf(grantIdOf(grant)) - served, charged);
+});
+
+test("429: a key past its rate gets OpenAI's error with Retry-After; another key is unaffected", async () => {
+  const app = createApp({ pool: gw.pool, credit: gw.credit, store: gw.store, config: { chainId: gw.chainId, vault: gw.vault, gateway: gw.gateway, epochAt: () => EPOCH, rateLimit: { requestsPerMinute: 6, burst: 2 } } });
+  const post = (key: string) => app.request("/v1/completions", { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: "{}" });
+  assert.deepEqual([(await post(aliceKey)).status, (await post(aliceKey)).status], [400, 400]);
+  const limited = await post(aliceKey);
+  assert.equal(limited.status, 429);
+  assert.equal(limited.headers.get("retry-after"), "10");
+  assert.deepEqual(((await limited.json()) as { error: { type: string; code: string; param: null } }).error.code, "rate_limit_exceeded");
+  const other = await gw.apiKey(gw.core.alice, { nonce: 4n });
+  assert.equal((await post(other.key)).status, 400);
 });

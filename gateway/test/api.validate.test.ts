@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ApiKeyError } from "../../sdk/src/apiKey.ts";
-import { ApiError, parseCompletionRequest, promptTokenBound, toApiError } from "../src/api/index.ts";
+import { ApiError, parseCompletionRequest, promptTokenBound, RateLimiter, toApiError } from "../src/api/index.ts";
 import { chunkBody, completionBody, usageOf, type ResponseHead } from "../src/api/shapes.ts";
 import { toInferenceRequest } from "../src/api/validate.ts";
 import { InsufficientCredit, KeyRejected } from "../src/credit/index.ts";
@@ -98,4 +98,19 @@ test("errors: each component's typed error maps to its status, type and code", (
   assert.deepEqual(map(new JobRejected("context_length_exceeded", "too long")), [400, "invalid_request_error", "context_length_exceeded"]);
   const internal = toApiError(new Error("secret detail"));
   assert.deepEqual([internal.status, internal.message.includes("secret")], [500, false]);
+});
+
+test("rate limit: a burst, then one request per refill interval; full buckets are forgotten when the map grows", () => {
+  let now = 0;
+  const limiter = new RateLimiter({ requestsPerMinute: 60, burst: 2 }, () => now, 2);
+  assert.deepEqual([limiter.take("a"), limiter.take("a"), limiter.take("a")], [0, 0, 1000]);
+  now += 500;
+  assert.equal(limiter.take("a"), 500);
+  now += 500;
+  assert.equal(limiter.take("a"), 0);
+  assert.equal(limiter.take("b"), 0, "keys have their own buckets");
+  now += 10_000;
+  limiter.take("c");
+  assert.equal(limiter.tracked, 1, "a and b had refilled: forgotten");
+  assert.throws(() => new RateLimiter({ requestsPerMinute: 0, burst: 1 }), RangeError);
 });

@@ -13,8 +13,9 @@ import type { CreditGuard } from "../credit/index.ts";
 import { DispatchAborted, NoNodeForModel, type DispatchEvent, type ModelInfo, type NodePool } from "../pool/index.ts";
 import type { ReceiptStore } from "../store/index.ts";
 import { RequestBilling, type ApiLogger, type BillingDeps } from "./billing.ts";
-import { ApiError, invalidRequest, toApiError } from "./errors.ts";
+import { ApiError, invalidRequest, rateLimited, toApiError } from "./errors.ts";
 import { ApiKeyVerifier } from "./keys.ts";
+import { RateLimiter, type RateLimitConfig } from "./rateLimit.ts";
 import { completionBody, type ResponseHead } from "./shapes.ts";
 import { sseResponse } from "./stream.ts";
 import { parseCompletionRequest, toInferenceRequest, type Endpoint, type ParsedCompletionRequest } from "./validate.ts";
@@ -33,6 +34,8 @@ export type ApiConfig = {
   keyCacheEntries: number;
   /** Chat templates add tokens around each message; this bounds them for the reservation. */
   chatTemplateTokensPerMessage: number;
+  /** Per-key request rate; none when absent. */
+  rateLimit?: RateLimitConfig;
   now: () => number;
   log: ApiLogger;
 };
@@ -54,6 +57,7 @@ export const API_DEFAULTS = {
 export function createApp(deps: ApiDeps): Hono {
   const config: ApiConfig = { ...API_DEFAULTS, now: Date.now, log: () => {}, ...deps.config };
   const { pool, credit, store } = deps;
+  const limiter = config.rateLimit === undefined ? undefined : new RateLimiter(config.rateLimit, config.now);
   const keys = new ApiKeyVerifier({ chainId: config.chainId, vault: config.vault, gateway: config.gateway }, config.keyCacheEntries);
   /** Grants already stored for settlement, by grant id (the write is idempotent; this saves the round trip). */
   const remembered = new Map<string, Promise<void>>();
@@ -79,6 +83,9 @@ export function createApp(deps: ApiDeps): Hono {
   async function complete(c: Context, endpoint: Endpoint): Promise<Response> {
     const receivedAt = config.now();
     const key = await keys.authenticate(c.req.header("authorization"));
+    const grantId = grantIdOf(key.grant);
+    const waitMs = limiter?.take(grantId) ?? 0;
+    if (waitMs > 0) throw rateLimited(waitMs);
     const parsed = parseCompletionRequest(endpoint, await readJson(c));
     const model = pool.models().find((m) => m.id === parsed.model);
     if (model === undefined) throw new NoNodeForModel(parsed.model, false);
@@ -87,7 +94,6 @@ export function createApp(deps: ApiDeps): Hono {
 
     const maxTokens = parsed.maxTokens ?? Math.min(config.defaultMaxTokens, model.contextLength - 1);
     const promptTokens = promptTokenBound(parsed, model, config.chatTemplateTokensPerMessage);
-    const grantId = grantIdOf(key.grant);
     const reservation = await credit.reserve(key.grant, quote.cost({ promptTokens, completionTokens: maxTokens }));
     const requestId = `${endpoint === "chat" ? "chatcmpl" : "cmpl"}-${randomUUID()}`;
     const billing = new RequestBilling(billingDeps, { key, grantId, quote, reservation, requestId, receivedAt });
@@ -112,6 +118,7 @@ export function createApp(deps: ApiDeps): Hono {
   app.onError((error, c) => {
     const apiError = toApiError(error);
     if (apiError.status >= 500 && !(error instanceof NoNodeForModel)) config.log("error", "request failed", { path: c.req.path, error: String(error) });
+    if (apiError.retryAfterMs !== undefined) c.header("retry-after", String(Math.ceil(apiError.retryAfterMs / 1000)));
     return c.json(apiError.body, apiError.status);
   });
   app.notFound((c) => c.json(new ApiError(404, "not_found_error", "unknown_url", `no route for ${c.req.method} ${c.req.path}`).body, 404));

@@ -7,12 +7,14 @@ import { ApiKeyError } from "../../../sdk/src/apiKey.ts";
 import { InsufficientCredit, KeyRejected } from "../credit/index.ts";
 import { AllAttemptsFailed, JobRejected, MidStreamFailure, NoNodeForModel } from "../pool/index.ts";
 
-export type ApiErrorType = "invalid_request_error" | "authentication_error" | "insufficient_quota" | "not_found_error" | "server_error";
+export type ApiErrorType = "invalid_request_error" | "authentication_error" | "insufficient_quota" | "not_found_error" | "rate_limit_error" | "server_error";
 
 export type ApiErrorBody = { error: { message: string; type: ApiErrorType; param: string | null; code: string | null } };
 
 export class ApiError extends Error {
-  readonly status: 400 | 401 | 402 | 404 | 413 | 500 | 502 | 503;
+  readonly status: 400 | 401 | 402 | 404 | 413 | 429 | 500 | 502 | 503;
+  /** Sent as Retry-After (seconds, rounded up) with a 429. */
+  retryAfterMs: number | undefined;
   readonly type: ApiErrorType;
   readonly code: string | null;
   readonly param: string | null;
@@ -23,11 +25,18 @@ export class ApiError extends Error {
     this.type = type;
     this.code = code;
     this.param = param;
+    this.retryAfterMs = undefined;
   }
 
   get body(): ApiErrorBody {
     return { error: { message: this.message, type: this.type, param: this.param, code: this.code } };
   }
+}
+
+export function rateLimited(retryAfterMs: number): ApiError {
+  const error = new ApiError(429, "rate_limit_error", "rate_limit_exceeded", `too many requests for this API key; retry in ${Math.ceil(retryAfterMs / 1000)} s`);
+  error.retryAfterMs = retryAfterMs;
+  return error;
 }
 
 export const invalidRequest = (message: string, param: string | null = null, code: string | null = null) => new ApiError(400, "invalid_request_error", code, message, param);

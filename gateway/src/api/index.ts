@@ -4,3 +4,4 @@ export { ApiError, toApiError, type ApiErrorBody, type ApiErrorType } from "./er
 export { ApiKeyVerifier, type KeyTarget } from "./keys.ts";
 export { parseCompletionRequest, type ParsedCompletionRequest, type Endpoint } from "./validate.ts";
 export type { ApiLogger } from "./billing.ts";
+export { RateLimiter, type RateLimitConfig } from "./rateLimit.ts";
