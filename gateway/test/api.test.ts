@@ -286,7 +286,7 @@ test("concurrent requests on one key are all served and each charged once", asyn
   assert.equal(gw.credit.ledger.servedOf(grantIdOf(grant)) - served, charged);
 });
 
-test("429: a key past its rate gets OpenAI's error with Retry-After; another key is unaffected", async () => {
+test("429: a key past its rate gets OpenAI's error with Retry-After, another key is unaffected; 413 past the body limit", async () => {
   const app = createApp({ pool: gw.pool, credit: gw.credit, store: gw.store, config: { chainId: gw.chainId, vault: gw.vault, gateway: gw.gateway, epochAt: () => EPOCH, rateLimit: { requestsPerMinute: 6, burst: 2 } } });
   const post = (key: string) => app.request("/v1/completions", { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: "{}" });
   assert.deepEqual([(await post(aliceKey)).status, (await post(aliceKey)).status], [400, 400]);
@@ -296,4 +296,8 @@ test("429: a key past its rate gets OpenAI's error with Retry-After; another key
   assert.deepEqual(((await limited.json()) as { error: { type: string; code: string; param: null } }).error.code, "rate_limit_exceeded");
   const other = await gw.apiKey(gw.core.alice, { nonce: 4n });
   assert.equal((await post(other.key)).status, 400);
+  const small = createApp({ pool: gw.pool, credit: gw.credit, store: gw.store, config: { chainId: gw.chainId, vault: gw.vault, gateway: gw.gateway, epochAt: () => EPOCH, maxBodyBytes: 64 } });
+  const big = await small.request("/v1/completions", { method: "POST", headers: { authorization: `Bearer ${aliceKey}`, "content-type": "application/json" }, body: JSON.stringify({ model: TINY, prompt: "x".repeat(100) }) });
+  assert.equal(big.status, 413);
+  assert.equal(((await big.json()) as { error: { code: string } }).error.code, "request_too_large");
 });

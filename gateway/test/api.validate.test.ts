@@ -6,7 +6,7 @@ import { ApiError, parseCompletionRequest, promptTokenBound, RateLimiter, toApiE
 import { chunkBody, completionBody, usageOf, type ResponseHead } from "../src/api/shapes.ts";
 import { toInferenceRequest } from "../src/api/validate.ts";
 import { InsufficientCredit, KeyRejected } from "../src/credit/index.ts";
-import { AllAttemptsFailed, JobRejected, MidStreamFailure, NoNodeForModel } from "../src/pool/index.ts";
+import { AllAttemptsFailed, DispatchAborted, JobRejected, MidStreamFailure, NoNodeForModel } from "../src/pool/index.ts";
 
 const ZERO = `0x${"0".repeat(64)}` as const;
 
@@ -96,6 +96,7 @@ test("errors: each component's typed error maps to its status, type and code", (
   assert.deepEqual(map(new AllAttemptsFailed("m", [])), [502, "server_error", "upstream_failed"]);
   assert.deepEqual(map(new MidStreamFailure(ZERO.slice(0, 42) as `0x${string}`, "disconnected", "gone", [])), [502, "server_error", "node_failed"]);
   assert.deepEqual(map(new JobRejected("context_length_exceeded", "too long")), [400, "invalid_request_error", "context_length_exceeded"]);
+  assert.deepEqual(map(new DispatchAborted()), [400, "invalid_request_error", "client_closed"]);
   const internal = toApiError(new Error("secret detail"));
   assert.deepEqual([internal.status, internal.message.includes("secret")], [500, false]);
 });

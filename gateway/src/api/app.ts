@@ -10,7 +10,7 @@ import { bodyLimit } from "hono/body-limit";
 import type { Address } from "viem";
 import { grantIdOf, type ParsedApiKey } from "../../../sdk/src/apiKey.ts";
 import type { CreditGuard } from "../credit/index.ts";
-import { DispatchAborted, NoNodeForModel, type DispatchEvent, type ModelInfo, type NodePool } from "../pool/index.ts";
+import { AllAttemptsFailed, DispatchAborted, NoNodeForModel, type DispatchEvent, type ModelInfo, type NodePool } from "../pool/index.ts";
 import type { ReceiptStore } from "../store/index.ts";
 import { RequestBilling, type ApiLogger, type BillingDeps } from "./billing.ts";
 import { ApiError, invalidRequest, rateLimited, toApiError } from "./errors.ts";
@@ -94,7 +94,9 @@ export function createApp(deps: ApiDeps): Hono {
 
     const maxTokens = parsed.maxTokens ?? Math.min(config.defaultMaxTokens, model.contextLength - 1);
     const promptTokens = promptTokenBound(parsed, model, config.chatTemplateTokensPerMessage);
-    const reservation = await credit.reserve(key.grant, quote.cost({ promptTokens, completionTokens: maxTokens }));
+    // The node stops at the context's end, so a larger max_tokens never costs more than this.
+    const completionTokens = Math.min(maxTokens, model.contextLength - 1);
+    const reservation = await credit.reserve(key.grant, quote.cost({ promptTokens, completionTokens }));
     const requestId = `${endpoint === "chat" ? "chatcmpl" : "cmpl"}-${randomUUID()}`;
     const billing = new RequestBilling(billingDeps, { key, grantId, quote, reservation, requestId, receivedAt });
     const head: ResponseHead = { id: requestId, created: Math.floor(receivedAt / 1000), model: parsed.model, endpoint, logprobs: parsed.logprobs, topLogprobs: parsed.topLogprobs };
@@ -117,7 +119,7 @@ export function createApp(deps: ApiDeps): Hono {
   const app = new Hono();
   app.onError((error, c) => {
     const apiError = toApiError(error);
-    if (apiError.status >= 500 && !(error instanceof NoNodeForModel)) config.log("error", "request failed", { path: c.req.path, error: String(error) });
+    if (apiError.status >= 500 && !(error instanceof NoNodeForModel || error instanceof AllAttemptsFailed)) config.log("error", "request failed", { path: c.req.path, error: String(error) });
     if (apiError.retryAfterMs !== undefined) c.header("retry-after", String(Math.ceil(apiError.retryAfterMs / 1000)));
     return c.json(apiError.body, apiError.status);
   });

@@ -5,7 +5,7 @@
  */
 import { ApiKeyError } from "../../../sdk/src/apiKey.ts";
 import { InsufficientCredit, KeyRejected } from "../credit/index.ts";
-import { AllAttemptsFailed, JobRejected, MidStreamFailure, NoNodeForModel } from "../pool/index.ts";
+import { AllAttemptsFailed, DispatchAborted, JobRejected, MidStreamFailure, NoNodeForModel } from "../pool/index.ts";
 
 export type ApiErrorType = "invalid_request_error" | "authentication_error" | "insufficient_quota" | "not_found_error" | "rate_limit_error" | "server_error";
 
@@ -52,6 +52,7 @@ export function toApiError(error: unknown): ApiError {
   if (error instanceof NoNodeForModel) return new ApiError(503, "server_error", "no_node_available", error.message);
   if (error instanceof AllAttemptsFailed) return new ApiError(502, "server_error", "upstream_failed", error.message);
   if (error instanceof MidStreamFailure) return new ApiError(502, "server_error", "node_failed", `the serving node failed after ${error.delivered.length} token(s)`);
+  if (error instanceof DispatchAborted) return invalidRequest("the client closed the request", null, "client_closed");
   if (error instanceof JobRejected) return invalidRequest(error.message, null, error.code);
   return new ApiError(500, "server_error", "internal_error", "the gateway failed to handle this request");
 }
