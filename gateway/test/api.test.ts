@@ -301,3 +301,18 @@ test("429: a key past its rate gets OpenAI's error with Retry-After, another key
   assert.equal(big.status, 413);
   assert.equal(((await big.json()) as { error: { code: string } }).error.code, "request_too_large");
 });
+
+test("GET /metrics: requests by endpoint and status, tokens charged, the pool's figures", async () => {
+  const res = await fetch(gw.baseURL.replace(/\/v1$/, "/metrics"));
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get("content-type") ?? "", /^text\/plain/);
+  const text = await res.text();
+  const value = (line: string) => Number(text.split("\n").find((l) => l.startsWith(`${line} `))?.split(" ")[1]);
+  assert.ok(value('gateway_http_requests_total{endpoint="/v1/chat/completions",status="200"}') >= 4);
+  assert.ok(value('gateway_http_requests_total{endpoint="/v1/completions",status="400"}') >= 1);
+  assert.ok(value('gateway_http_requests_total{endpoint="/v1/chat/completions",status="503"}') >= 1);
+  assert.ok(value(`gateway_tokens_charged_total{model="${TINY}",kind="completion"}`) > 0);
+  assert.equal(value("gateway_pool_nodes_connected"), 1);
+  assert.equal(value(`gateway_pool_nodes_by_model{model="${TINY}"}`), 1);
+  assert.ok(value("gateway_pool_mid_stream_failures_total") >= 1);
+});

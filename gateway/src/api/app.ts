@@ -15,6 +15,7 @@ import type { ReceiptStore } from "../store/index.ts";
 import { RequestBilling, type ApiLogger, type BillingDeps } from "./billing.ts";
 import { ApiError, invalidRequest, rateLimited, toApiError } from "./errors.ts";
 import { ApiKeyVerifier } from "./keys.ts";
+import { ApiMetrics } from "./metrics.ts";
 import { RateLimiter, type RateLimitConfig } from "./rateLimit.ts";
 import { completionBody, type ResponseHead } from "./shapes.ts";
 import { sseResponse } from "./stream.ts";
@@ -41,7 +42,7 @@ export type ApiConfig = {
 };
 
 export type ApiDeps = {
-  pool: Pick<NodePool, "dispatch" | "models" | "nodes">;
+  pool: Pick<NodePool, "dispatch" | "models" | "nodes" | "metrics">;
   credit: Pick<CreditGuard, "quote" | "reserve" | "commit" | "release">;
   store: Pick<ReceiptStore, "insert" | "rememberGrant">;
   config: Pick<ApiConfig, "chainId" | "vault" | "gateway" | "epochAt"> & Partial<ApiConfig>;
@@ -54,6 +55,8 @@ export const API_DEFAULTS = {
   chatTemplateTokensPerMessage: 16,
 } as const;
 
+const ENDPOINTS: ReadonlySet<string> = new Set(["/v1/models", "/v1/completions", "/v1/chat/completions"]);
+
 export function createApp(deps: ApiDeps): Hono {
   const config: ApiConfig = { ...API_DEFAULTS, now: Date.now, log: () => {}, ...deps.config };
   const { pool, credit, store } = deps;
@@ -61,7 +64,9 @@ export function createApp(deps: ApiDeps): Hono {
   const keys = new ApiKeyVerifier({ chainId: config.chainId, vault: config.vault, gateway: config.gateway }, config.keyCacheEntries);
   /** Grants already stored for settlement, by grant id (the write is idempotent; this saves the round trip). */
   const remembered = new Map<string, Promise<void>>();
+  const metrics = new ApiMetrics(() => pool.metrics());
   const billingDeps: BillingDeps = {
+    onCharged: (model, usage) => metrics.charged(model, usage.promptTokens, usage.completionTokens),
     credit,
     store,
     epochAt: config.epochAt,
@@ -126,6 +131,12 @@ export function createApp(deps: ApiDeps): Hono {
   app.notFound((c) => c.json(new ApiError(404, "not_found_error", "unknown_url", `no route for ${c.req.method} ${c.req.path}`).body, 404));
   const limit = bodyLimit({ maxSize: config.maxBodyBytes, onError: () => Promise.reject(new ApiError(413, "invalid_request_error", "request_too_large", `the body exceeds ${config.maxBodyBytes} bytes`)) });
 
+  app.use("/v1/*", async (c, next) => {
+    const started = config.now();
+    await next();
+    metrics.request(ENDPOINTS.has(c.req.path) ? c.req.path : "other", c.res.status, (config.now() - started) / 1000);
+  });
+  app.get("/metrics", async (c) => c.body(await metrics.registry.metrics(), 200, { "content-type": metrics.registry.contentType }));
   app.get("/v1/models", (c) =>
     c.json({ object: "list", data: pool.models().map((m) => ({ id: m.id, object: "model", created: 0, owned_by: "pod-network", context_length: m.contextLength, nodes: m.nodes })) }),
   );

@@ -21,6 +21,8 @@ export type BillingDeps = {
   accountOf: (node: Address) => Address | undefined;
   now: () => number;
   log: ApiLogger;
+  /** Told of every charge (for metrics). */
+  onCharged?: (model: string, usage: TokenUsage) => void;
 };
 
 type ResultEvent = Extract<DispatchEvent, { type: "result" }>;
@@ -90,6 +92,7 @@ export class RequestBilling {
       charged = this.#reservation.amount;
     }
     this.#deps.credit.commit(this.#reservation, charged);
+    this.#deps.onCharged?.(this.#quote.model, usage);
     const now = this.#deps.now();
     const { grant } = this.#key;
     await this.#deps.store.insert({

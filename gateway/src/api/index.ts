@@ -5,3 +5,4 @@ export { ApiKeyVerifier, type KeyTarget } from "./keys.ts";
 export { parseCompletionRequest, type ParsedCompletionRequest, type Endpoint } from "./validate.ts";
 export type { ApiLogger } from "./billing.ts";
 export { RateLimiter, type RateLimitConfig } from "./rateLimit.ts";
+export { ApiMetrics } from "./metrics.ts";
