@@ -201,8 +201,13 @@ test("402: a key over its cap, an account without credit; nothing is reserved af
   assert.equal(availability.cap, 10n);
 });
 
-test("503: no node serves the model; 404 for unknown routes", async () => {
+test("503: no node serves the model, no bonded node for bonded_only; 404 for unknown routes", async () => {
   assertError(await failure(client.chat.completions.create({ model: "no-such-model", messages: [{ role: "user", content: "x" }] })), 503, errorBody("server_error", "no_node_available"));
+  // The only node's account (alice) has no bond: bonded_only, in the body or the header, finds no node.
+  const bondedOnly = { model: TINY, messages: [{ role: "user" as const, content: "x" }], max_tokens: 2, bonded_only: true };
+  assertError(await failure(client.chat.completions.create(bondedOnly)), 503, errorBody("server_error", "no_node_available"));
+  const viaHeader = client.chat.completions.create({ model: TINY, messages: [{ role: "user", content: "x" }], max_tokens: 2 }, { headers: { "x-pod-bonded-only": "true" } });
+  assertError(await failure(viaHeader), 503, errorBody("server_error", "no_node_available"));
   const raw = await fetch(`${gw.baseURL}/engines`);
   assert.equal(raw.status, 404);
   assert.equal(((await raw.json()) as { error: { code: string } }).error.code, "unknown_url");

@@ -55,6 +55,10 @@ export const API_DEFAULTS = {
   chatTemplateTokensPerMessage: 16,
 } as const;
 
+/** The header form of the request's bonded_only (for clients that cannot add body fields). */
+export const BONDED_ONLY_HEADER = "x-pod-bonded-only";
+const isTrue = (header: string | undefined) => header !== undefined && /^(1|true)$/i.test(header.trim());
+
 const ENDPOINTS: ReadonlySet<string> = new Set(["/v1/models", "/v1/completions", "/v1/chat/completions"]);
 
 export function createApp(deps: ApiDeps): Hono {
@@ -92,8 +96,9 @@ export function createApp(deps: ApiDeps): Hono {
     const waitMs = limiter?.take(grantId) ?? 0;
     if (waitMs > 0) throw rateLimited(waitMs);
     const parsed = parseCompletionRequest(endpoint, await readJson(c));
+    const bondedOnly = parsed.bondedOnly || isTrue(c.req.header(BONDED_ONLY_HEADER));
     const model = pool.models().find((m) => m.id === parsed.model);
-    if (model === undefined) throw new NoNodeForModel(parsed.model, false);
+    if (model === undefined) throw new NoNodeForModel(parsed.model, bondedOnly);
     const quote = await credit.quote(parsed.model, key.grant);
     if (quote === undefined) throw new ApiError(404, "not_found_error", "model_not_found", `model ${JSON.stringify(parsed.model)} is not enabled on the network`, "model");
 
@@ -110,7 +115,7 @@ export function createApp(deps: ApiDeps): Hono {
     let first: IteratorResult<DispatchEvent, void>;
     try {
       await rememberGrant(key, grantId);
-      events = pool.dispatch(parsed.model, toInferenceRequest(parsed, maxTokens), { requestId, signal: c.req.raw.signal });
+      events = pool.dispatch(parsed.model, toInferenceRequest(parsed, maxTokens), { requestId, signal: c.req.raw.signal, bondedOnly });
       // Failures before the first token (no node, every attempt failed) still get an HTTP status.
       first = await events.next();
     } catch (error) {

@@ -26,11 +26,14 @@ export type ParsedCompletionRequest = {
   /** Whether logprobs are returned, and how many alternatives per token. */
   logprobs: boolean;
   topLogprobs: number;
+  /** Only nodes whose account has an active bond (the request's bonded_only). */
+  bondedOnly: boolean;
 };
 
 type Obj = Record<string, unknown>;
 
-const COMMON_FIELDS = ["model", "max_tokens", "temperature", "top_p", "top_k", "seed", "stop", "stream", "stream_options", "n", "user", "presence_penalty", "frequency_penalty"];
+/** bonded_only is the network's extension: only nodes whose account has an active bond serve it. */
+const COMMON_FIELDS = ["bonded_only", "model", "max_tokens", "temperature", "top_p", "top_k", "seed", "stop", "stream", "stream_options", "n", "user", "presence_penalty", "frequency_penalty"];
 const FIELDS: Record<Endpoint, ReadonlySet<string>> = {
   chat: new Set([...COMMON_FIELDS, "messages", "max_completion_tokens", "logprobs", "top_logprobs"]),
   completion: new Set([...COMMON_FIELDS, "prompt", "logprobs", "echo"]),
@@ -84,7 +87,8 @@ export function parseCompletionRequest(endpoint: Endpoint, raw: unknown): Parsed
     logprobs = top !== undefined;
     topLogprobs = top ?? 0;
   }
-  return { endpoint, model, input, maxTokens, sampling, stream, includeUsage, logprobs, topLogprobs };
+  const bondedOnly = optionalBoolean(raw, "bonded_only") ?? false;
+  return { endpoint, model, input, maxTokens, sampling, stream, includeUsage, logprobs, topLogprobs, bondedOnly };
 }
 
 /** The node's job for a validated request, with the max_tokens the reservation was made for. */
