@@ -321,3 +321,30 @@ test("GET /metrics: requests by endpoint and status, tokens charged, the pool's 
   assert.equal(value(`gateway_pool_nodes_by_model{model="${TINY}"}`), 1);
   assert.ok(value("gateway_pool_mid_stream_failures_total") >= 1);
 });
+
+test("validator samples: a sampled request is stored with its token ids, logprobs and the node's seed", async () => {
+  const config = { chainId: gw.chainId, vault: gw.vault, gateway: gw.gateway, epochAt: () => EPOCH };
+  assert.throws(() => createApp({ pool: gw.pool, credit: gw.credit, store: gw.store, config: { ...config, sampling: { salt: "short", ratePpm: 1 } } }), RangeError);
+  const app = createApp({ pool: gw.pool, credit: gw.credit, store: gw.store, config: { ...config, sampling: { salt: "a-secret-of-16-bytes-or-more", ratePpm: 1_000_000 } } });
+  const res = await app.request("/v1/completions", {
+    method: "POST",
+    headers: { authorization: `Bearer ${aliceKey}`, "content-type": "application/json" },
+    body: JSON.stringify({ model: TINY, prompt: "Sample me", max_tokens: 4, temperature: 0.7, logprobs: 2 }),
+  });
+  assert.equal(res.status, 200);
+  const answer = (await res.json()) as { id: string; choices: { text: string }[]; usage: { prompt_tokens: number; completion_tokens: number } };
+  const sample = await gw.store.sampleOf(answer.id);
+  assert.ok(sample !== null);
+  assert.equal(sample.responseText, answer.choices[0]!.text);
+  assert.equal(sample.request.prompt, "Sample me");
+  assert.equal(sample.request.params.max_tokens, 4);
+  assert.equal(sample.request.params.temperature, 0.7);
+  assert.equal(typeof sample.request.params.seed, "number");
+  assert.equal(sample.promptTokenIds.length, answer.usage.prompt_tokens);
+  assert.equal(sample.outputTokenIds.length, answer.usage.completion_tokens);
+  assert.equal(sample.logprobs.chosen.length, answer.usage.completion_tokens);
+  assert.ok(sample.logprobs.top.every((alts) => alts.length === 2));
+  // Unsampled requests (the main app samples none) keep no sample.
+  const plain = await client.completions.create({ model: TINY, prompt: "Not sampled", max_tokens: 2 });
+  assert.equal(await gw.store.sampleOf(plain.id), null);
+});

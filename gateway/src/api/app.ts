@@ -11,7 +11,7 @@ import type { Address } from "viem";
 import { grantIdOf, type ParsedApiKey } from "../../../sdk/src/apiKey.ts";
 import type { CreditGuard } from "../credit/index.ts";
 import { AllAttemptsFailed, DispatchAborted, NoNodeForModel, type DispatchEvent, type ModelInfo, type NodePool } from "../pool/index.ts";
-import type { ReceiptStore } from "../store/index.ts";
+import { shouldSample, type JsonValue, type ReceiptStore, type SampledRequest } from "../store/index.ts";
 import { RequestBilling, type ApiLogger, type BillingDeps } from "./billing.ts";
 import { ApiError, invalidRequest, rateLimited, toApiError } from "./errors.ts";
 import { ApiKeyVerifier } from "./keys.ts";
@@ -35,6 +35,8 @@ export type ApiConfig = {
   keyCacheEntries: number;
   /** Chat templates add tokens around each message; this bounds them for the reservation. */
   chatTemplateTokensPerMessage: number;
+  /** Keyed sampling of requests for validators (store/sampling.ts); none when absent. */
+  sampling?: { salt: string; ratePpm: number };
   /** Per-key request rate; none when absent. */
   rateLimit?: RateLimitConfig;
   now: () => number;
@@ -64,6 +66,8 @@ const ENDPOINTS: ReadonlySet<string> = new Set(["/v1/models", "/v1/completions",
 export function createApp(deps: ApiDeps): Hono {
   const config: ApiConfig = { ...API_DEFAULTS, now: Date.now, log: () => {}, ...deps.config };
   const { pool, credit, store } = deps;
+  // A bad salt or rate fails here, at startup, rather than on every request.
+  if (config.sampling !== undefined) shouldSample(config.sampling.salt, "", config.sampling.ratePpm);
   const limiter = config.rateLimit === undefined ? undefined : new RateLimiter(config.rateLimit, config.now);
   const keys = new ApiKeyVerifier({ chainId: config.chainId, vault: config.vault, gateway: config.gateway }, config.keyCacheEntries);
   /** Grants already stored for settlement, by grant id (the write is idempotent; this saves the round trip). */
@@ -108,7 +112,9 @@ export function createApp(deps: ApiDeps): Hono {
     const completionTokens = Math.min(maxTokens, model.contextLength - 1);
     const reservation = await credit.reserve(key.grant, quote.cost({ promptTokens, completionTokens }));
     const requestId = `${endpoint === "chat" ? "chatcmpl" : "cmpl"}-${randomUUID()}`;
-    const billing = new RequestBilling(billingDeps, { key, grantId, quote, reservation, requestId, receivedAt });
+    const sampling = config.sampling;
+    const sampled = sampling !== undefined && shouldSample(sampling.salt, requestId, sampling.ratePpm) ? sampledRequest(parsed, maxTokens) : undefined;
+    const billing = new RequestBilling(billingDeps, { key, grantId, quote, reservation, requestId, receivedAt, ...(sampled === undefined ? {} : { sampled }) });
     const head: ResponseHead = { id: requestId, created: Math.floor(receivedAt / 1000), model: parsed.model, endpoint, logprobs: parsed.logprobs, topLogprobs: parsed.topLogprobs };
 
     let events: AsyncGenerator<DispatchEvent, void, undefined>;
@@ -194,4 +200,11 @@ export function promptTokenBound(parsed: ParsedCompletionRequest, model: ModelIn
       ? Buffer.byteLength(input.prompt)
       : input.messages.reduce((n, m) => n + Buffer.byteLength(m.content) + templateTokensPerMessage, templateTokensPerMessage);
   return Math.min(bytes, model.contextLength - 1);
+}
+
+/** The request as forwarded to the node, for a validator to re-run (the node's seed is added at completion). */
+function sampledRequest(parsed: ParsedCompletionRequest, maxTokens: number): SampledRequest {
+  const params: { [key: string]: JsonValue } = { ...parsed.sampling, max_tokens: maxTokens, top_logprobs: parsed.topLogprobs };
+  const input = parsed.input.kind === "messages" ? { messages: parsed.input.messages } : { prompt: parsed.input.prompt };
+  return { model: parsed.model, ...input, params };
 }

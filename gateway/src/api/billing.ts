@@ -7,7 +7,7 @@ import type { Address } from "viem";
 import type { ParsedApiKey } from "../../../sdk/src/apiKey.ts";
 import type { CreditGuard, Quote, Reservation, TokenUsage } from "../credit/index.ts";
 import type { DispatchEvent } from "../pool/index.ts";
-import type { CompletionReceipt, ReceiptStore } from "../store/index.ts";
+import type { CompletionReceipt, ReceiptStore, SampledRequest, ValidatorSample } from "../store/index.ts";
 import { usageOf, type Usage } from "./shapes.ts";
 
 export type ApiLogger = (level: "info" | "warn" | "error", message: string, fields?: Record<string, unknown>) => void;
@@ -35,10 +35,12 @@ export class RequestBilling {
   readonly #reservation: Reservation;
   readonly #requestId: string;
   readonly #receivedAt: number;
+  /** Set when validators get to see this request (keyed sampling, decided before dispatch). */
+  readonly #sampled: SampledRequest | undefined;
   #firstTokenAt: number | undefined;
   #closed = false;
 
-  constructor(deps: BillingDeps, request: { key: ParsedApiKey; grantId: `0x${string}`; quote: Quote; reservation: Reservation; requestId: string; receivedAt: number }) {
+  constructor(deps: BillingDeps, request: { key: ParsedApiKey; grantId: `0x${string}`; quote: Quote; reservation: Reservation; requestId: string; receivedAt: number; sampled?: SampledRequest }) {
     this.#deps = deps;
     this.#key = request.key;
     this.#grantId = request.grantId;
@@ -46,6 +48,7 @@ export class RequestBilling {
     this.#reservation = request.reservation;
     this.#requestId = request.requestId;
     this.#receivedAt = request.receivedAt;
+    this.#sampled = request.sampled;
   }
 
   get isClosed(): boolean {
@@ -60,7 +63,8 @@ export class RequestBilling {
   /** Charges a completed request at the node-signed counts and stores its receipt. */
   async complete(done: ResultEvent): Promise<Usage> {
     const { promptTokens, outputTokens } = done.receipt.receipt;
-    await this.#charge({ promptTokens, completionTokens: outputTokens }, { node: done.node, account: done.account, status: "complete", signedReceipt: done.receipt });
+    const sample = this.#sampled === undefined ? undefined : validatorSample(this.#requestId, this.#sampled, done);
+    await this.#charge({ promptTokens, completionTokens: outputTokens }, { node: done.node, account: done.account, status: "complete", signedReceipt: done.receipt }, sample);
     return usageOf(promptTokens, outputTokens);
   }
 
@@ -82,7 +86,7 @@ export class RequestBilling {
     this.#deps.credit.release(this.#reservation);
   }
 
-  async #charge(usage: TokenUsage, served: { node: Address; account: Address; status: CompletionReceipt["status"]; signedReceipt: CompletionReceipt["signedReceipt"] }): Promise<void> {
+  async #charge(usage: TokenUsage, served: { node: Address; account: Address; status: CompletionReceipt["status"]; signedReceipt: CompletionReceipt["signedReceipt"] }, sample?: ValidatorSample): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     let charged = this.#quote.cost(usage);
@@ -113,6 +117,19 @@ export class RequestBilling {
       status: served.status,
       timings: { receivedAt: this.#receivedAt, firstTokenMs: this.#firstTokenAt === undefined ? null : this.#firstTokenAt - this.#receivedAt, totalMs: now - this.#receivedAt },
       signedReceipt: served.signedReceipt,
-    });
+    }, sample);
   }
+}
+
+/** What a validator needs to re-run the request: the request with the node's seed, and the exact output. */
+function validatorSample(requestId: string, request: SampledRequest, done: ResultEvent): ValidatorSample {
+  const { result } = done;
+  return {
+    requestId,
+    request: { ...request, params: { ...request.params, seed: result.seed } },
+    responseText: result.text,
+    promptTokenIds: result.promptTokenIds,
+    outputTokenIds: result.outputTokenIds,
+    logprobs: { chosen: result.logprobs.map((lp) => lp.logprob), top: result.logprobs.map((lp) => lp.top.map((t) => ({ tokenId: t.tokenId, logprob: t.logprob }))) },
+  };
 }
