@@ -24,6 +24,7 @@ before(async () => {
   gw = await startGateway({
     wrapStore: (store: ReceiptStore) => ({
       rememberGrant: (signed) => store.rememberGrant(signed),
+      receiptsOfEpoch: (epoch, page) => store.receiptsOfEpoch(epoch, page),
       insert: async (receipt, sample) => {
         const out = await store.insert(receipt, sample);
         lastStored = receipt.requestId;
@@ -347,4 +348,32 @@ test("validator samples: a sampled request is stored with its token ids, logprob
   // Unsampled requests (the main app samples none) keep no sample.
   const plain = await client.completions.create({ model: TINY, prompt: "Not sampled", max_tokens: 2 });
   assert.equal(await gw.store.sampleOf(plain.id), null);
+});
+
+test("GET /v1/epochs/:n/receipts pages an epoch's receipts for oracles, behind the receipts token when set", async () => {
+  const all: { requestId: string; charged: string; status: string }[] = [];
+  let after: string | null = null;
+  do {
+    const res: Response = await fetch(`${gw.baseURL}/epochs/${EPOCH}/receipts?limit=5${after === null ? "" : `&after=${after}`}`);
+    assert.equal(res.status, 200);
+    const page = (await res.json()) as { object: string; epoch: number; data: { requestId: string; charged: string; status: string }[]; next: string | null };
+    assert.deepEqual([page.object, page.epoch], ["list", EPOCH]);
+    assert.ok(page.data.length <= 5);
+    all.push(...page.data);
+    after = page.next;
+  } while (after !== null);
+  assert.ok(all.length >= 10);
+  assert.equal(new Set(all.map((r) => r.requestId)).size, all.length);
+  assert.ok(all.every((r) => /^\d+$/.test(r.charged)));
+  assert.ok(all.some((r) => r.status === "partial"));
+  const empty = (await (await fetch(`${gw.baseURL}/epochs/${EPOCH + 1}/receipts`)).json()) as { data: unknown[]; next: null };
+  assert.deepEqual([empty.data, empty.next], [[], null]);
+  const bad = await fetch(`${gw.baseURL}/epochs/x/receipts`);
+  assertError({ status: bad.status, error: ((await bad.json()) as { error: unknown }).error }, 400, errorBody("invalid_request_error", null, "epoch"));
+  assert.equal((await fetch(`${gw.baseURL}/epochs/1/receipts?limit=0`)).status, 400);
+
+  const guarded = createApp({ pool: gw.pool, credit: gw.credit, store: gw.store, config: { chainId: gw.chainId, vault: gw.vault, gateway: gw.gateway, epochAt: () => EPOCH, receiptsToken: "oracle-secret" } });
+  assert.equal((await guarded.request(`/v1/epochs/${EPOCH}/receipts`)).status, 401);
+  assert.equal((await guarded.request(`/v1/epochs/${EPOCH}/receipts`, { headers: { authorization: "Bearer wrong-secret" } })).status, 401);
+  assert.equal((await guarded.request(`/v1/epochs/${EPOCH}/receipts`, { headers: { authorization: "Bearer oracle-secret" } })).status, 200);
 });

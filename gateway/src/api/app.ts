@@ -14,6 +14,7 @@ import { AllAttemptsFailed, DispatchAborted, NoNodeForModel, type DispatchEvent,
 import { shouldSample, type JsonValue, type ReceiptStore, type SampledRequest } from "../store/index.ts";
 import { RequestBilling, type ApiLogger, type BillingDeps } from "./billing.ts";
 import { ApiError, invalidRequest, rateLimited, toApiError } from "./errors.ts";
+import { addEpochRoutes } from "./epochs.ts";
 import { ApiKeyVerifier } from "./keys.ts";
 import { ApiMetrics } from "./metrics.ts";
 import { RateLimiter, type RateLimitConfig } from "./rateLimit.ts";
@@ -37,6 +38,8 @@ export type ApiConfig = {
   chatTemplateTokensPerMessage: number;
   /** Keyed sampling of requests for validators (store/sampling.ts); none when absent. */
   sampling?: { salt: string; ratePpm: number };
+  /** When set, GET /v1/epochs/:n/receipts needs `Authorization: Bearer <receiptsToken>`. */
+  receiptsToken?: string;
   /** Per-key request rate; none when absent. */
   rateLimit?: RateLimitConfig;
   now: () => number;
@@ -46,7 +49,7 @@ export type ApiConfig = {
 export type ApiDeps = {
   pool: Pick<NodePool, "dispatch" | "models" | "nodes" | "metrics">;
   credit: Pick<CreditGuard, "quote" | "reserve" | "commit" | "release">;
-  store: Pick<ReceiptStore, "insert" | "rememberGrant">;
+  store: Pick<ReceiptStore, "insert" | "rememberGrant" | "receiptsOfEpoch">;
   config: Pick<ApiConfig, "chainId" | "vault" | "gateway" | "epochAt"> & Partial<ApiConfig>;
 };
 
@@ -151,6 +154,7 @@ export function createApp(deps: ApiDeps): Hono {
   app.get("/v1/models", (c) =>
     c.json({ object: "list", data: pool.models().map((m) => ({ id: m.id, object: "model", created: 0, owned_by: "pod-network", context_length: m.contextLength, nodes: m.nodes })) }),
   );
+  addEpochRoutes(app, store, config.receiptsToken);
   app.post("/v1/completions", limit, (c) => complete(c, "completion"));
   app.post("/v1/chat/completions", limit, (c) => complete(c, "chat"));
   return app;
