@@ -298,7 +298,10 @@ test("429: a key past its rate gets OpenAI's error with Retry-After, another key
   assert.deepEqual([(await post(aliceKey)).status, (await post(aliceKey)).status], [400, 400]);
   const limited = await post(aliceKey);
   assert.equal(limited.status, 429);
-  assert.equal(limited.headers.get("retry-after"), "10");
+  assert.deepEqual(
+    ["retry-after", "x-ratelimit-limit-requests", "x-ratelimit-remaining-requests", "x-ratelimit-reset-requests"].map((h) => limited.headers.get(h)),
+    ["10", "6", "0", "10s"],
+  );
   assert.deepEqual(((await limited.json()) as { error: { type: string; code: string; param: null } }).error.code, "rate_limit_exceeded");
   const other = await gw.apiKey(gw.core.alice, { nonce: 4n });
   assert.equal((await post(other.key)).status, 400);

@@ -139,7 +139,14 @@ export function createApp(deps: ApiDeps): Hono {
   app.onError((error, c) => {
     const apiError = toApiError(error);
     if (apiError.status >= 500 && !(error instanceof NoNodeForModel || error instanceof AllAttemptsFailed)) config.log("error", "request failed", { path: c.req.path, error: String(error) });
-    if (apiError.retryAfterMs !== undefined) c.header("retry-after", String(Math.ceil(apiError.retryAfterMs / 1000)));
+    if (apiError.retryAfterMs !== undefined) {
+      const seconds = Math.ceil(apiError.retryAfterMs / 1000);
+      c.header("retry-after", String(seconds));
+      // OpenAI's rate-limit headers, which its clients read.
+      if (config.rateLimit !== undefined) c.header("x-ratelimit-limit-requests", String(config.rateLimit.requestsPerMinute));
+      c.header("x-ratelimit-remaining-requests", "0");
+      c.header("x-ratelimit-reset-requests", `${seconds}s`);
+    }
     return c.json(apiError.body, apiError.status);
   });
   app.notFound((c) => c.json(new ApiError(404, "not_found_error", "unknown_url", `no route for ${c.req.method} ${c.req.path}`).body, 404));
