@@ -380,3 +380,18 @@ test("GET /v1/epochs/:n/receipts pages an epoch's receipts for oracles, behind t
   assert.equal((await guarded.request(`/v1/epochs/${EPOCH}/receipts`, { headers: { authorization: "Bearer wrong-secret" } })).status, 401);
   assert.equal((await guarded.request(`/v1/epochs/${EPOCH}/receipts`, { headers: { authorization: "Bearer oracle-secret" } })).status, 200);
 });
+
+test("200 concurrent requests over 3 nodes: all answered, each charged once, every receipt stored", async () => {
+  await gw.startNode(gw.core.bob);
+  await gw.startNode(gw.core.carol);
+  await until("three nodes in the pool", () => gw.pool.models()[0]?.nodes === 3);
+  const { grant } = parseApiKey(aliceKey);
+  const servedBefore = gw.credit.ledger.servedOf(grantIdOf(grant));
+  const answers = await Promise.all(Array.from({ length: 200 }, (_, i) => client.completions.create({ model: TINY, prompt: `Request ${i}`, max_tokens: 2, temperature: 0 })));
+  assert.equal(new Set(answers.map((a) => a.id)).size, 200);
+  const receipts = await Promise.all(answers.map((a) => gw.store.receipt(a.id)));
+  assert.ok(receipts.every((r) => r !== null && r.status === "complete"));
+  const charged = receipts.reduce((sum, r) => sum + (r?.charged ?? 0n), 0n);
+  assert.equal(gw.credit.ledger.servedOf(grantIdOf(grant)) - servedBefore, charged);
+  assert.equal(new Set(receipts.map((r) => r?.nodeAddress)).size, 3, "every node served some");
+});
