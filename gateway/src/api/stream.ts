@@ -61,6 +61,8 @@ async function* sseFrames(
       if (event.type === "token") {
         delivered.push(event.token);
         billing.tokenSent();
+        // A token's text is what it adds to the visible text: empty while a possible stop
+        // sequence is held back, so the chunks always join to exactly the final text.
         yield data(chunkBody(head, { text: event.token.text, tokens: [event.token], offset: textOffset }, usageField));
         textOffset += event.token.text.length;
         continue;
