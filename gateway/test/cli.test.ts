@@ -187,7 +187,7 @@ async function untilAsync<T>(what: string, attempt: () => Promise<T | undefined>
   }
 }
 
-test("pod-gateway serve: against a hardhat node deployed with Ignition, answers HTTP, stops on SIGTERM with 0", { timeout: 120_000 }, async () => {
+test("pod-gateway serve: against a local Hardhat chain (127.0.0.1) deployed with Ignition, answers HTTP, stops on SIGTERM with 0", { timeout: 120_000 }, async () => {
   const root = join(import.meta.dirname, "../..");
   const chainPort = await freePort();
   const rpcUrl = `http://127.0.0.1:${chainPort}`;
@@ -199,7 +199,7 @@ test("pod-gateway serve: against a hardhat node deployed with Ignition, answers 
   const { network } = await import("hardhat");
   let connection: Awaited<ReturnType<typeof network.connect>> | undefined;
   try {
-    await untilAsync("the hardhat node", async () => (await fetch(rpcUrl, { method: "POST", headers: { "content-type": "application/json" }, body: '{"jsonrpc":"2.0","id":1,"method":"eth_chainId"}' })).ok || undefined, 30_000);
+    await untilAsync("the local Hardhat chain", async () => (await fetch(rpcUrl, { method: "POST", headers: { "content-type": "application/json" }, body: '{"jsonrpc":"2.0","id":1,"method":"eth_chainId"}' })).ok || undefined, 30_000);
     connection = await network.connect({ network: "localhost", override: { url: rpcUrl } });
     const [deployer] = await connection.viem.getWalletClients();
     const me = deployer!.account.address;
