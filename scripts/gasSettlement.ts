@@ -49,10 +49,13 @@ export async function measureSettlement(connection: NetworkConnection, record: R
   const users = grantees(GRANTS);
   for (const user of users) await creditVault.write.depositFor([user.address, usd.address, 10n * USD], as(alice));
   const expiry = BigInt(await networkHelpers.time.latest()) + 30n * 86_400n;
-  const grants = (await signedGrants({ ...world, g: getAddress(dave.account.address), chainId: await world.publicClient.getChainId(), vault: getAddress(creditVault.address) } as never, users, 5n * USD, expiry)) as Array<{
-    grant: never;
-    signature: Hash;
-  }>;
+  const target = {
+    chainId: await world.publicClient.getChainId(),
+    vault: getAddress(creditVault.address),
+    gateway: getAddress(dave.account.address),
+    asset: getAddress(usd.address),
+  };
+  const grants = await signedGrants(target, users, 5n * USD, expiry);
   const usage = (cumulativeSpent: bigint) => grants.map((g) => ({ ...g, cumulativeSpent }));
   await measure(`settle ${GRANTS} grants (first settlement of each)`, creditVault.write.settle([1n, usage(1n * USD)], as(dave)));
   await measure(`settle ${GRANTS} grants (later epoch)`, creditVault.write.settle([2n, usage(2n * USD)], as(dave)));

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { network } from "hardhat";
 import { DAY, now } from "./helpers/fixture.ts";
-import { deployCredit, grantees, settleAs, signedGrants, USD } from "./helpers/credit.ts";
+import { deployCredit, grantees, grantTargetOf, settleAs, signedGrants, USD } from "./helpers/credit.ts";
 
 const connection = await network.create();
 const fixture = () => deployCredit(connection);
@@ -16,7 +16,7 @@ describe("CreditVault gas", () => {
     for (const account of accounts) {
       await creditVault.write.depositFor([account.address, usd.address, 10n * USD], { account: alice.account });
     }
-    const grants = await signedGrants(env, accounts, 5n * USD, (await now(connection)) + 30n * DAY);
+    const grants = await signedGrants(grantTargetOf(env), accounts, 5n * USD, (await now(connection)) + 30n * DAY);
     const gasOf = async (cumulativeSpent: bigint, epoch: bigint) => {
       const hash = await settleAs(env, grants.map((g) => ({ ...g, cumulativeSpent })), epoch);
       return (await publicClient.waitForTransactionReceipt({ hash })).gasUsed;

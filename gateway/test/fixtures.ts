@@ -13,7 +13,7 @@ import { network } from "hardhat";
 import { getAddress, parseUnits, stringToHex, type Address, type LocalAccount } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { createApiKey } from "../../sdk/src/apiKey.ts";
-import { NODE_KEY_OWNERSHIP_TYPES, settlementDomain, type SpendGrant } from "../../sdk/src/typedData.ts";
+import { settlementDomain, signNodeKeyOwnership, type SpendGrant } from "../../sdk/src/typedData.ts";
 import { GatewayClient } from "../../node/src/gateway/client.ts";
 import { NodeService } from "../../node/src/service.ts";
 import { loadTiny, TINY } from "../../node/test/fixtures.ts";
@@ -82,12 +82,7 @@ export async function startGateway(options: { wrapStore?: (store: ReceiptStore) 
   async function startNode(owner: Wallet = core.alice): Promise<TestNode> {
     const key = privateKeyToAccount(generatePrivateKey());
     const nonce = await core.nodeRegistry.read.keyNonce([key.address]);
-    const proof = await key.signTypedData({
-      domain: settlementDomain("nodeRegistry", chainId, core.nodeRegistry.address),
-      types: NODE_KEY_OWNERSHIP_TYPES,
-      primaryType: "NodeKeyOwnership",
-      message: { account: owner.account.address, nodeKey: key.address, nonce },
-    });
+    const proof = await signNodeKeyOwnership(key, { account: owner.account.address, nonce, chainId, registry: core.nodeRegistry.address });
     await core.nodeRegistry.write.registerNode([key.address, [stringToHex(TINY, { size: 32 })], "ipfs://node", proof], { account: owner.account });
     const service = new NodeService(key, [await loadTiny()], { maxBatch: 8, maxPrefillTokens: 4096, chainId });
     const client = new GatewayClient(service, { url: `ws://127.0.0.1:${port}/v1/nodes/ws`, nodeVersion: "test", calibratedTokensPerSecond: 100, statusIntervalMs: 60_000, reconnectMinMs: 50, reconnectMaxMs: 200 });

@@ -11,7 +11,7 @@ import { getAddress, stringToHex, type Address, type Hex, type LocalAccount } fr
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import WebSocket from "ws";
 import { signNodeAuth } from "../../sdk/src/nodeProtocol.ts";
-import { NODE_KEY_OWNERSHIP_TYPES, settlementDomain } from "../../sdk/src/typedData.ts";
+import { signNodeKeyOwnership } from "../../sdk/src/typedData.ts";
 import { hashTokenIds, signReceipt, verifyReceipt } from "../../sdk/src/receipt.ts";
 import { GatewayClient } from "../../node/src/gateway/client.ts";
 import { NodeService } from "../../node/src/service.ts";
@@ -42,12 +42,7 @@ async function until(what: string, check: () => boolean, timeoutMs = 10_000): Pr
 /** Registers `key` on-chain for `owner`, serving the tiny model, with a proof over its key nonce. */
 async function register(owner: Wallet, key: LocalAccount, models: readonly string[] = [TINY]): Promise<void> {
   const nonce = await core.nodeRegistry.read.keyNonce([key.address]);
-  const proof = await key.signTypedData({
-    domain: settlementDomain("nodeRegistry", CHAIN_ID, core.nodeRegistry.address),
-    types: NODE_KEY_OWNERSHIP_TYPES,
-    primaryType: "NodeKeyOwnership",
-    message: { account: owner.account.address, nodeKey: key.address, nonce },
-  });
+  const proof = await signNodeKeyOwnership(key, { account: owner.account.address, nonce, chainId: CHAIN_ID, registry: core.nodeRegistry.address });
   await core.nodeRegistry.write.registerNode([key.address, models.map((m) => stringToHex(m, { size: 32 })), "ipfs://node", proof], { account: owner.account });
 }
 

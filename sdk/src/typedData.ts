@@ -3,7 +3,7 @@
  * (tests, gateway, oracles, SDK). Each contract's domain is its name, version "1", the chain and
  * the contract's address. Changing a type here is a protocol change: change the contract too.
  */
-import type { Address, TypedDataDomain } from "viem";
+import type { Address, Hex, LocalAccount, TypedDataDomain } from "viem";
 
 export const EIP712_VERSION = "1";
 
@@ -32,6 +32,22 @@ export const NODE_KEY_OWNERSHIP_TYPES = {
     { name: "nonce", type: "uint256" },
   ],
 } as const;
+
+/**
+ * The node key's proof that it belongs to `account`, for NodeRegistry.registerNode. `nonce` is
+ * the registry's `keyNonce(nodeKey)` at registration, so an old proof cannot be replayed.
+ */
+export function signNodeKeyOwnership(
+  nodeKey: LocalAccount,
+  proof: { account: Address; nonce: bigint; chainId: number; registry: Address },
+): Promise<Hex> {
+  return nodeKey.signTypedData({
+    domain: settlementDomain("nodeRegistry", proof.chainId, proof.registry),
+    types: NODE_KEY_OWNERSHIP_TYPES,
+    primaryType: "NodeKeyOwnership",
+    message: { account: proof.account, nodeKey: nodeKey.address, nonce: proof.nonce },
+  });
+}
 
 /** A user lets a gateway spend its credit (CreditVault; an API key carries one). */
 export const SPEND_GRANT_TYPES = {

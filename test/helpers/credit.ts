@@ -114,12 +114,23 @@ export function grantees(count: number): LocalAccount[] {
   return Array.from({ length: count }, (_, i) => privateKeyToAccount(keccak256(toHex(`pod-credit-grantee-${i}`))));
 }
 
-/** Grants of `accounts` to the fixture's gateway in the stablecoin, each signed by its account. */
-export async function signedGrants(env: Credit, accounts: LocalAccount[], cap: bigint, expiry: bigint) {
-  const domain = settlementDomain("creditVault", env.chainId, env.vault);
+/** Where grants point: the chain and vault of their domain, the gateway and the asset. */
+export interface GrantTarget {
+  chainId: number;
+  vault: Address;
+  gateway: Address;
+  asset: Address;
+}
+
+/** The fixture's gateway and stablecoin as a grant target. */
+export const grantTargetOf = (env: Credit): GrantTarget => ({ chainId: env.chainId, vault: env.vault, gateway: env.g, asset: getAddress(env.usd.address) });
+
+/** Grants of `accounts` to `target`'s gateway in its asset, each signed by its account. */
+export async function signedGrants(target: GrantTarget, accounts: LocalAccount[], cap: bigint, expiry: bigint) {
+  const domain = settlementDomain("creditVault", target.chainId, target.vault);
   return Promise.all(
     accounts.map(async (account) => {
-      const grant: SpendGrant = { account: account.address, gateway: env.g, asset: getAddress(env.usd.address), cap, expiry, nonce: 1n };
+      const grant: SpendGrant = { account: account.address, gateway: target.gateway, asset: target.asset, cap, expiry, nonce: 1n };
       const signature = await account.signTypedData({ domain, types: SPEND_GRANT_TYPES, primaryType: "SpendGrant", message: grant });
       return { grant, signature };
     }),

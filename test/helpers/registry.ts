@@ -1,6 +1,6 @@
 import { keccak256, stringToHex, toHex, type Address, type Hex } from "viem";
 import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
-import { NODE_KEY_OWNERSHIP_TYPES, settlementDomain } from "../../sdk/src/typedData.ts";
+import { signNodeKeyOwnership } from "../../sdk/src/typedData.ts";
 import type { Core } from "./fixture.ts";
 import type { Wallet } from "./unit.ts";
 
@@ -20,12 +20,11 @@ export const nodeKey = (label: string): PrivateKeyAccount => privateKeyToAccount
  * and the key's nonce (its current one unless `nonce` is given).
  */
 export async function keyProof(core: Core, key: PrivateKeyAccount, account: Address, nonce?: bigint): Promise<Hex> {
-  const chainId = await core.publicClient.getChainId();
-  return key.signTypedData({
-    domain: settlementDomain("nodeRegistry", chainId, core.nodeRegistry.address),
-    types: NODE_KEY_OWNERSHIP_TYPES,
-    primaryType: "NodeKeyOwnership",
-    message: { account, nodeKey: key.address, nonce: nonce ?? (await core.nodeRegistry.read.keyNonce([key.address])) },
+  return signNodeKeyOwnership(key, {
+    account,
+    nonce: nonce ?? (await core.nodeRegistry.read.keyNonce([key.address])),
+    chainId: await core.publicClient.getChainId(),
+    registry: core.nodeRegistry.address,
   });
 }
 
