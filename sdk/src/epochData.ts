@@ -6,8 +6,10 @@
  * Amounts (uint256) travel as decimal strings; the parsers below turn them back into bigints and
  * reject anything malformed with an EpochDataError naming the field.
  */
-import type { Address, Hex } from "viem";
-import type { SignedReceipt } from "./receipt.ts";
+import { getAddress, isAddress, isHex, type Address, type Hex } from "viem";
+import { grantIdOf } from "./apiKey.ts";
+import { parseSignedReceipt, type SignedReceipt } from "./receipt.ts";
+import { checkCanonicalSignature } from "./signature.ts";
 import type { SpendGrant } from "./typedData.ts";
 
 /** One completion as the gateway recorded it. */
@@ -56,10 +58,146 @@ export type EpochUsage = {
 /** Malformed gateway data; `field` names where (e.g. `data[3].signedReceipt.signature`). */
 export class EpochDataError extends Error {
   override name = "EpochDataError";
-  constructor(
-    readonly field: string,
-    message: string,
-  ) {
+  readonly field: string;
+  constructor(field: string, message: string) {
     super(`${field}: ${message}`);
+    this.field = field;
   }
+}
+
+// ---------------------------------------------------------------- parsing (oracle side)
+
+const UINT256_MAX = 2n ** 256n - 1n;
+const UINT64_MAX = 2n ** 64n - 1n;
+const UINT32_MAX = 2 ** 32 - 1;
+type Json = Record<string, unknown>;
+
+function objectAt(raw: unknown, field: string): Json {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new EpochDataError(field, "must be an object");
+  return raw as Json;
+}
+
+function arrayAt(raw: unknown, field: string): unknown[] {
+  if (!Array.isArray(raw)) throw new EpochDataError(field, "must be an array");
+  return raw;
+}
+
+function stringAt(raw: unknown, field: string): string {
+  if (typeof raw !== "string" || raw.length === 0) throw new EpochDataError(field, "must be a non-empty string");
+  return raw;
+}
+
+/** Checksummed, so comparisons never depend on the gateway's spelling. */
+function addressAt(raw: unknown, field: string): Address {
+  if (typeof raw !== "string" || !isAddress(raw, { strict: false })) throw new EpochDataError(field, "must be an address");
+  return getAddress(raw);
+}
+
+/** Lowercase, as the store keeps hashes. */
+function bytes32At(raw: unknown, field: string): Hex {
+  if (typeof raw !== "string" || !isHex(raw) || raw.length !== 66) throw new EpochDataError(field, "must be 32 bytes of hex");
+  return raw.toLowerCase() as Hex;
+}
+
+function uintAt(raw: unknown, field: string, max: number = Number.MAX_SAFE_INTEGER): number {
+  if (typeof raw !== "number" || !Number.isSafeInteger(raw) || raw < 0 || raw > max) throw new EpochDataError(field, `must be an integer from 0 to ${max}`);
+  return raw;
+}
+
+/** A uint as JSON carries it: decimal text without sign, exponent or leading zeros. */
+function decimalAt(raw: unknown, field: string, max: bigint = UINT256_MAX): bigint {
+  if (typeof raw !== "string" || !/^(0|[1-9]\d{0,77})$/.test(raw)) throw new EpochDataError(field, "must be a decimal string");
+  const value = BigInt(raw);
+  if (value > max) throw new EpochDataError(field, `must be at most ${max}`);
+  return value;
+}
+
+function signatureAt(raw: unknown, field: string): Hex {
+  if (typeof raw !== "string" || !isHex(raw)) throw new EpochDataError(field, "must be hex");
+  const why = checkCanonicalSignature(raw);
+  if (why !== undefined) throw new EpochDataError(field, why);
+  return raw.toLowerCase() as Hex;
+}
+
+/** One receipt of `GET /v1/epochs/:n/receipts`; `field` prefixes error names (e.g. `data[3]`). */
+export function parseEpochReceipt(raw: unknown, field: string): EpochReceipt {
+  const o = objectAt(raw, field);
+  const at = (key: string) => `${field}.${key}`;
+  const status = o.status;
+  if (status !== "complete" && status !== "partial") throw new EpochDataError(at("status"), "must be complete or partial");
+  const requestId = stringAt(o.requestId, at("requestId"));
+  let signedReceipt: SignedReceipt | null = null;
+  if (o.signedReceipt !== null) {
+    if (o.signedReceipt === undefined) throw new EpochDataError(at("signedReceipt"), "must be a signed receipt or null");
+    try {
+      signedReceipt = parseSignedReceipt(o.signedReceipt);
+    } catch (error) {
+      throw new EpochDataError(at("signedReceipt"), error instanceof Error ? error.message : String(error));
+    }
+    if (signedReceipt.receipt.requestId !== requestId) throw new EpochDataError(at("signedReceipt.receipt.requestId"), "is not the receipt's requestId");
+  }
+  return {
+    requestId,
+    epoch: uintAt(o.epoch, at("epoch")),
+    model: stringAt(o.model, at("model")),
+    nodeAddress: addressAt(o.nodeAddress, at("nodeAddress")),
+    nodeAccount: addressAt(o.nodeAccount, at("nodeAccount")),
+    grantId: bytes32At(o.grantId, at("grantId")),
+    account: addressAt(o.account, at("account")),
+    asset: addressAt(o.asset, at("asset")),
+    inputPricePerMTok: decimalAt(o.inputPricePerMTok, at("inputPricePerMTok")),
+    outputPricePerMTok: decimalAt(o.outputPricePerMTok, at("outputPricePerMTok")),
+    promptTokens: uintAt(o.promptTokens, at("promptTokens"), UINT32_MAX),
+    completionTokens: uintAt(o.completionTokens, at("completionTokens"), UINT32_MAX),
+    charged: decimalAt(o.charged, at("charged")),
+    status,
+    signedReceipt,
+  };
+}
+
+/** A page of `GET /v1/epochs/:n/receipts`; every receipt must be of the page's epoch. */
+export function parseEpochReceiptsPage(raw: unknown): EpochReceiptsPage {
+  const o = objectAt(raw, "page");
+  const epoch = uintAt(o.epoch, "epoch");
+  const data = arrayAt(o.data, "data").map((item, i) => {
+    const receipt = parseEpochReceipt(item, `data[${i}]`);
+    if (receipt.epoch !== epoch) throw new EpochDataError(`data[${i}].epoch`, `is ${receipt.epoch}, not the page's epoch ${epoch}`);
+    return receipt;
+  });
+  const next = o.next;
+  if (next !== null && (typeof next !== "string" || !/^\d{1,19}$/.test(next))) throw new EpochDataError("next", "must be a cursor or null");
+  return { epoch, data, next };
+}
+
+function parseGrantUsage(raw: unknown, field: string): EpochGrantUsage {
+  const o = objectAt(raw, field);
+  const at = (key: string) => `${field}.${key}`;
+  const g = objectAt(o.grant, at("grant"));
+  const grant: SpendGrant = {
+    account: addressAt(g.account, at("grant.account")),
+    gateway: addressAt(g.gateway, at("grant.gateway")),
+    asset: addressAt(g.asset, at("grant.asset")),
+    cap: decimalAt(g.cap, at("grant.cap")),
+    expiry: decimalAt(g.expiry, at("grant.expiry"), UINT64_MAX),
+    nonce: decimalAt(g.nonce, at("grant.nonce")),
+  };
+  const grantId = bytes32At(o.grantId, at("grantId"));
+  // The vault identifies the grant by its struct hash: a mismatch could never settle.
+  if (grantIdOf(grant) !== grantId) throw new EpochDataError(at("grantId"), "is not the struct hash of the grant");
+  return { grantId, grant, signature: signatureAt(o.signature, at("signature")), cumulative: decimalAt(o.cumulative, at("cumulative")) };
+}
+
+/** The body of `GET /v1/epochs/:n/usage`. */
+export function parseEpochUsage(raw: unknown): EpochUsage {
+  const o = objectAt(raw, "usage");
+  return {
+    epoch: uintAt(o.epoch, "epoch"),
+    data: arrayAt(o.data, "data").map((item, i) => parseGrantUsage(item, `data[${i}]`)),
+    unsettleable: arrayAt(o.unsettleable, "unsettleable").map((item, i) => bytes32At(item, `unsettleable[${i}]`)),
+  };
+}
+
+/** JSON for the epoch endpoints: bigints (uint256 amounts) as decimal strings. */
+export function serializeEpochJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
 }

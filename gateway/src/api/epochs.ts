@@ -5,6 +5,7 @@
  */
 import { timingSafeEqual } from "node:crypto";
 import type { Hono } from "hono";
+import { serializeEpochJson } from "../../../sdk/src/epochData.ts";
 import { MAX_PAGE, type ReceiptStore } from "../store/index.ts";
 import { ApiError, invalidRequest } from "./errors.ts";
 
@@ -24,7 +25,7 @@ export function addEpochRoutes(app: Hono, store: Pick<ReceiptStore, "receiptsOfE
     if (after !== undefined && !/^\d{1,19}$/.test(after)) throw invalidRequest("after must be the next cursor of a previous page", "after");
     const page = await store.receiptsOfEpoch(epoch, { limit, ...(after === undefined ? {} : { after }) });
     const body = { object: "list", epoch, data: page.items, next: page.next };
-    return c.body(JSON.stringify(body, (_key, value: unknown) => (typeof value === "bigint" ? value.toString() : value)), 200, { "content-type": "application/json" });
+    return c.body(serializeEpochJson(body), 200, { "content-type": "application/json" });
   });
 }
 
