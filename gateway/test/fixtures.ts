@@ -17,7 +17,7 @@ import { settlementDomain, signNodeKeyOwnership, type SpendGrant } from "../../s
 import { GatewayClient } from "../../node/src/gateway/client.ts";
 import { NodeService } from "../../node/src/service.ts";
 import { loadTiny, TINY } from "../../node/test/fixtures.ts";
-import { deployCore, type Core } from "../../test/helpers/fixture.ts";
+import { deployCore, type Core, type CoreOptions } from "../../test/helpers/fixture.ts";
 import { actAsTimelock, SAMPLE_MODEL_PARAMS, type Wallet } from "../../test/helpers/unit.ts";
 import { createApp, type ApiDeps } from "../src/api/index.ts";
 import { CreditGuard, CreditVaultReader, ModelPriceReader, parsePricingConfig } from "../src/credit/index.ts";
@@ -45,9 +45,17 @@ export type TestGateway = Awaited<ReturnType<typeof startGateway>>;
  * Deploys PodDevnet with the tiny model enabled, starts the pool and the API on a random port.
  * `wrapStore` lets a test observe the store the API writes to.
  */
-export async function startGateway(options: { wrapStore?: (store: ReceiptStore) => ApiDeps["store"] } = {}) {
+export async function startGateway(
+  options: {
+    wrapStore?: (store: ReceiptStore) => ApiDeps["store"];
+    /** Deployment options (oracles, parameters...) passed to deployCore. */
+    deploy?: CoreOptions;
+    /** The epoch the gateway labels receipts with (default: EPOCH). */
+    epochAt?: () => number;
+  } = {},
+) {
   const connection = await network.create();
-  const core: Core = await deployCore(connection);
+  const core: Core = await deployCore(connection, options.deploy);
   const chainId = await core.publicClient.getChainId();
   const timelock = await actAsTimelock(connection, core);
   await core.protocolParams.write.setModelParams([stringToHex(TINY, { size: 32 }), SAMPLE_MODEL_PARAMS], { account: timelock });
@@ -69,7 +77,7 @@ export async function startGateway(options: { wrapStore?: (store: ReceiptStore) 
     prices: new ModelPriceReader({ client: core.publicClient, protocolParams: getAddress(core.protocolParams.address), ttlMs: 60_000 }),
     pricing: parsePricingConfig({ pod: getAddress(core.podToken.address), stablecoins: [{ asset: usd, unitsPerPod: UNITS_PER_POD }] }),
   });
-  const app = createApp({ pool, credit, store: options.wrapStore?.(store) ?? store, config: { chainId, vault, gateway, epochAt: () => EPOCH } });
+  const app = createApp({ pool, credit, store: options.wrapStore?.(store) ?? store, config: { chainId, vault, gateway, epochAt: options.epochAt ?? (() => EPOCH) } });
   const server = await new Promise<Server>((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: "127.0.0.1", port: 0 }, () => resolve(s as Server));
   });
@@ -126,5 +134,5 @@ export async function startGateway(options: { wrapStore?: (store: ReceiptStore) 
     await rm(dataDir, { recursive: true, force: true });
   }
 
-  return { core, chainId, usd, vault, gateway: gateway as Address, store, pool, credit, baseURL, startNode, deposit, apiKey, close };
+  return { connection, core, chainId, usd, vault, gateway: gateway as Address, store, pool, credit, baseURL, startNode, deposit, apiKey, close };
 }
