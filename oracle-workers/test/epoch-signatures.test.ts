@@ -1,0 +1,77 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { hashTypedData, toHex, type Hex } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { RECEIPT_TYPES, receiptDomain, signReceipt, verifyReceipt, type Receipt, type SignedReceipt } from "../../sdk/src/receipt.ts";
+import { receiptDigest } from "../src/epoch/receiptDigest.ts";
+import { verifyReceiptSignatures } from "../src/epoch/verify.ts";
+
+const N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+const keys = [1, 2, 3].map((i) => privateKeyToAccount(toHex(i * 7919 + 1, { size: 32 })));
+const hash = (i: number): Hex => toHex(i, { size: 32 });
+
+function fields(i: number): Omit<Receipt, "node"> {
+  return {
+    requestId: `req-${i}-é✓`, modelId: "pod-gpt2-tiny", promptHash: hash(i), outputHash: hash(i + 1), logprobsHash: hash(i + 2),
+    promptTokens: 10 + i, outputTokens: 20 + i, startedAt: 1_700_000_000_000 + i, firstTokenMs: 5, totalMs: 50,
+  };
+}
+
+function withSignature(signed: SignedReceipt, edit: (r: bigint, s: bigint, v: number) => [bigint, bigint, number]): SignedReceipt {
+  const [r, s, v] = edit(BigInt(signed.signature.slice(0, 66)), BigInt(`0x${signed.signature.slice(66, 130)}`), Number.parseInt(signed.signature.slice(130), 16));
+  return { ...signed, signature: `0x${r.toString(16).padStart(64, "0")}${s.toString(16).padStart(64, "0")}${v.toString(16).padStart(2, "0")}` };
+}
+
+async function cases(): Promise<{ name: string; signed: SignedReceipt }[]> {
+  const list: { name: string; signed: SignedReceipt }[] = [];
+  for (const [k, key] of keys.entries()) {
+    for (let i = 0; i < 6; i++) list.push({ name: `valid ${k}/${i}`, signed: await signReceipt(key, fields(k * 100 + i), 31337) });
+  }
+  const base = list[0]!.signed;
+  const receipt = base.receipt;
+  list.push(
+    { name: "tampered outputTokens", signed: { ...base, receipt: { ...receipt, outputTokens: receipt.outputTokens + 1 } } },
+    { name: "node of another key", signed: { ...base, receipt: { ...receipt, node: keys[1]!.address } } },
+    { name: "other chain id", signed: { ...base, chainId: 1 } },
+    { name: "flipped v", signed: withSignature(base, (r, s, v) => [r, s, v === 27 ? 28 : 27]) },
+    { name: "high s twin", signed: withSignature(base, (r, s, v) => [r, N - s, v === 27 ? 28 : 27]) },
+    { name: "v as 0/1", signed: withSignature(base, (r, s, v) => [r, s, v - 27]) },
+    { name: "r zero", signed: withSignature(base, (_r, s, v) => [0n, s, v]) },
+    { name: "r not on the curve or changed", signed: withSignature(base, (r, s, v) => [r + 1n, s, v]) },
+    { name: "s zero", signed: withSignature(base, (r, _s, v) => [r, 0n, v]) },
+    { name: "short signature", signed: { ...base, signature: base.signature.slice(0, 130) as Hex } },
+    { name: "lower-case node", signed: { ...base, receipt: { ...receipt, node: receipt.node.toLowerCase() as Hex } } },
+    { name: "upper-case node", signed: { ...base, receipt: { ...receipt, node: `0x${receipt.node.slice(2).toUpperCase()}` as Hex } } },
+    { name: "bad checksum node", signed: { ...base, receipt: { ...receipt, node: `0x${receipt.node.slice(2, 41)}${receipt.node[41] === "a" ? "A" : "a"}` as Hex } } },
+    { name: "short bytes32", signed: { ...base, receipt: { ...receipt, promptHash: "0x1234" } } },
+    { name: "negative tokens", signed: { ...base, receipt: { ...receipt, promptTokens: -1 } } },
+    { name: "fractional tokens", signed: { ...base, receipt: { ...receipt, promptTokens: 1.5 } } },
+  );
+  return list;
+}
+
+describe("epoch receipt signatures", () => {
+  it("receiptDigest equals viem's hashTypedData", async () => {
+    for (const chainId of [1, 31337, 2 ** 40]) {
+      for (const { signed } of (await cases()).slice(0, 8)) {
+        const expected = hashTypedData({ domain: receiptDomain(chainId), types: RECEIPT_TYPES, primaryType: "InferenceReceipt", message: { ...signed.receipt, startedAt: BigInt(signed.receipt.startedAt) } });
+        assert.equal(toHex(receiptDigest(signed.receipt, chainId)), expected);
+      }
+    }
+  });
+
+  it("the fast check gives verifyReceipt's verdict on valid, tampered and malformed receipts, inline and in workers", async () => {
+    const list = await cases();
+    const expected = await Promise.all(list.map(({ signed }) => verifyReceipt(signed).then((check) => check.valid)));
+    assert.ok(expected.filter(Boolean).length >= 18, "the valid ones verify");
+    const inline = await verifyReceiptSignatures(list.map((c) => c.signed), { workers: 1 });
+    const pooled = await verifyReceiptSignatures(list.map((c) => c.signed), { workers: 2, minPerWorker: 1 });
+    list.forEach(({ name }, i) => {
+      assert.equal(inline[i], expected[i], `inline: ${name}`);
+      assert.equal(pooled[i], expected[i], `workers: ${name}`);
+    });
+    for (const name of ["tampered outputTokens", "node of another key", "other chain id", "flipped v", "high s twin", "r zero"]) {
+      assert.equal(inline[list.findIndex((c) => c.name === name)], false, name);
+    }
+  });
+});
