@@ -6,9 +6,10 @@
 import { InputError } from "./input.ts";
 import type { Command } from "./commands/command.ts";
 import { UsageError } from "./commands/command.ts";
+import { runCommand } from "./commands/run.ts";
 import { simulateCommand } from "./commands/simulate.ts";
 
-const COMMANDS: readonly Command[] = [simulateCommand];
+const COMMANDS: readonly Command[] = [runCommand, simulateCommand];
 
 const HELP = `Usage: pod-oracle <command> [options]
 

@@ -1,0 +1,183 @@
+/**
+ * The epoch pipeline end to end on an in-process Hardhat chain: requests through a gateway and
+ * two real worker nodes of two operators, epochs closing, two oracles co-signing, the root accepted
+ * after the challenge window, one operator claiming liquid and the other bonded, usage settled and
+ * the buyback run; then a crash right after each step (the oracle restarted on its data folder)
+ * posts and settles nothing twice; then two oracles that disagree post nothing.
+ */
+import assert from "node:assert/strict";
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { getAddress, type Address, type Hex } from "viem";
+import { grantIdOf } from "../../sdk/src/apiKey.ts";
+import { until } from "../../gateway/test/fixtures.ts";
+import { paramName } from "../../test/helpers/fixture.ts";
+import { CumulativeRewardTree } from "../src/merkle/tree.ts";
+import { parseEpochReport } from "../src/epoch/report.ts";
+import type { PipelineStep } from "../src/pipeline/epoch.ts";
+import { EpochFiles } from "../src/pipeline/files.ts";
+import { startPipelineWorld, type PipelineWorld } from "./pipelineFixture.ts";
+
+const POD = 10n ** 18n;
+let world: PipelineWorld;
+let apiKey: string;
+let grantId: Hex;
+let alice: Address;
+let bob: Address;
+const dataDirs: string[] = [];
+
+before(async () => {
+  world = await startPipelineWorld();
+  const { core, gw } = world;
+  alice = getAddress(core.alice.account.address);
+  bob = getAddress(core.bob.account.address);
+  const pod = getAddress(core.podToken.address);
+  await core.podToken.write.approve([gw.vault, 1_000n * POD], { account: core.carol.account });
+  await core.creditVault.write.deposit([pod, 1_000n * POD], { account: core.carol.account });
+  const made = await gw.apiKey(core.carol, { asset: pod, cap: 1_000n * POD, expiry: BigInt(Math.floor(Date.now() / 1000)) + 365n * 86_400n });
+  apiKey = made.key;
+  grantId = grantIdOf(made.grant);
+  await gw.startNode(core.alice);
+  await gw.startNode(core.bob);
+  await until("both nodes in the pool", () => gw.pool.models()[0]?.nodes === 2);
+});
+
+after(async () => {
+  await world?.close();
+});
+
+async function reportOf(dataDir: string, epoch: number) {
+  const json = await new EpochFiles(dataDir).readReport(epoch);
+  assert.ok(json !== null, `epoch ${epoch} has a report in ${dataDir}`);
+  return { json, report: parseEpochReport(json) };
+}
+
+async function rootsProposed(epoch: number): Promise<number> {
+  const events = await world.core.rewardsDistributor.getEvents.RootProposed({ epoch: BigInt(epoch) }, { fromBlock: 0n });
+  return events.length;
+}
+
+async function settlements(epoch: number): Promise<number> {
+  const events = await world.core.creditVault.getEvents.UsageSettled({}, { fromBlock: 0n });
+  return events.filter((e) => e.args.epoch === BigInt(epoch)).length;
+}
+
+/** Everything charged to the grant through `epoch`, as the gateway recorded it. */
+async function chargedThrough(epoch: number): Promise<bigint> {
+  const usage = await world.gw.store.usageByGrant(epoch);
+  return usage.find((u) => u.grantId.toLowerCase() === grantId.toLowerCase())?.cumulative ?? 0n;
+}
+
+test("an epoch from requests to claims: two oracles co-sign, usage settles, the buyback runs, claims pay the report's amounts", async () => {
+  const { core, connection } = world;
+  world.setEpoch(0);
+  await world.chat(apiKey, 16);
+  await world.closeEpoch(0);
+
+  const [a, b] = [await world.oracle(0, { lastEpoch: 0 }), await world.oracle(1, { lastEpoch: 0 })];
+  dataDirs.push(a.dataDir, b.dataDir);
+  world.connectPeers();
+  await Promise.all([a.done, b.done]);
+  await Promise.all([a.stop(), b.stop()]);
+
+  const ours = await reportOf(a.dataDir, 0);
+  const theirs = await reportOf(b.dataDir, 0);
+  assert.equal(ours.json, theirs.json, "both oracles wrote the same report, byte for byte");
+  const { report } = ours;
+  assert.equal(await rootsProposed(0), 1);
+  const record = await core.rewardsDistributor.read.epochRecord([0n]);
+  assert.equal(record.root, report.root);
+  assert.equal(BigInt(record.total), report.total);
+
+  const accounts = new Map(report.accounts.map((acc) => [getAddress(acc.account), acc]));
+  assert.ok((accounts.get(alice)?.work ?? 0n) > 0n && (accounts.get(bob)?.work ?? 0n) > 0n, "both operators did work");
+  assert.ok(report.total > 0n);
+
+  // Usage settled once, for exactly what the gateway charged; the POD revenue was bought back.
+  const charged = await chargedThrough(0);
+  assert.ok(charged > 0n);
+  assert.equal(await core.creditVault.read.spentOf([grantId]), charged);
+  assert.equal(await settlements(0), 1);
+  const distributed = await core.buyback.getEvents.BuybackDistributed({ fromBlock: 0n });
+  assert.equal(distributed.length, 1, "the buyback split the POD revenue");
+
+  // After the challenge window: alice claims liquid, bob bonded, by the report's leaves.
+  const window = await core.protocolParams.read.getParameter([paramName("rootChallengeWindow")]);
+  await connection.networkHelpers.time.increase(window + 1n);
+  const tree = CumulativeRewardTree.build(report.leaves.map((l) => ({ account: l.account, cumulativeReward: l.cumulative })));
+  const aliceCumulative = accounts.get(alice)?.cumulative as bigint;
+  const bobCumulative = accounts.get(bob)?.cumulative as bigint;
+  const podBefore = await core.podToken.read.balanceOf([alice]);
+  await core.rewardsDistributor.write.claim([alice, aliceCumulative, tree.proofFor(alice) as Hex[], false], { account: core.alice.account });
+  assert.equal((await core.podToken.read.balanceOf([alice])) - podBefore, aliceCumulative, "alice is paid her cumulative exactly");
+
+  const sharesBefore = await core.bondManager.read.bondedShares([bob]);
+  await core.rewardsDistributor.write.claim([bob, bobCumulative, tree.proofFor(bob) as Hex[], true], { account: core.bob.account });
+  const [bonded] = await core.rewardsDistributor.getEvents.BondedRewardsClaimed({ account: bob }, { fromBlock: 0n });
+  assert.equal(bonded?.args.amount, bobCumulative, "bob's bonded claim is his cumulative");
+  const bonus = (bobCumulative * (await core.protocolParams.read.getParameter([paramName("bondedClaimBonusPpm")]))) / 1_000_000n;
+  assert.equal(bonded?.args.bonus, bonus);
+  const sharesAdded = (await core.bondManager.read.bondedShares([bob])) - sharesBefore;
+  const bondedValue = await core.stakedPod.read.convertToAssets([sharesAdded]);
+  assert.ok(bobCumulative + bonus - bondedValue <= 1n, `bob's bond grew by his reward and bonus (${bondedValue} for ${bobCumulative + bonus})`);
+});
+
+const CRASHES: readonly PipelineStep[] = ["computed", "signed", "proposed", "settled", "boughtBack"];
+
+test("a crash right after each step: the restarted oracle resumes, nothing is posted or settled twice", async () => {
+  const [dirA, dirB] = dataDirs as [string, string];
+  for (const [i, step] of CRASHES.entries()) {
+    const epoch = i + 1;
+    world.setEpoch(epoch);
+    await world.chat(apiKey, 4);
+    await world.closeEpoch(epoch);
+
+    let crashed = false;
+    let first: Awaited<ReturnType<PipelineWorld["oracle"]>> | undefined;
+    const hooks = {
+      afterStep: async (e: number, s: PipelineStep) => {
+        if (crashed || e !== epoch || s !== step) return;
+        crashed = true;
+        void first?.stop();
+        throw new Error(`simulated crash after ${s}`);
+      },
+    };
+    const b = await world.oracle(1, { dataDir: dirB, lastEpoch: epoch });
+    first = await world.oracle(0, { dataDir: dirA, lastEpoch: epoch, hooks });
+    world.connectPeers([first, b]);
+    await first.done;
+    assert.ok(crashed, `oracle 0 crashed after ${step}`);
+    const restarted = await world.oracle(0, { dataDir: dirA, lastEpoch: epoch });
+    world.connectPeers([restarted, b]);
+    await Promise.all([restarted.done, b.done]);
+    await Promise.all([restarted.stop(), b.stop()]);
+
+    assert.equal(await rootsProposed(epoch), 1, `epoch ${epoch}: one root proposed (crash after ${step})`);
+    assert.ok((await settlements(epoch)) <= 1, `epoch ${epoch}: settled at most once`);
+    assert.equal(await world.core.creditVault.read.spentOf([grantId]), await chargedThrough(epoch), `epoch ${epoch}: settled exactly what was charged`);
+    assert.equal((await reportOf(dirA, epoch)).json, (await reportOf(dirB, epoch)).json);
+  }
+});
+
+test("two oracles that disagree post nothing, and say which account differs", async () => {
+  const epoch = CRASHES.length + 1;
+  const [dirA, dirB] = dataDirs as [string, string];
+  world.setEpoch(epoch);
+  await world.chat(apiKey, 4);
+  await world.closeEpoch(epoch);
+  // Oracle 1 alone was told by a validator that alice's node cheated this epoch.
+  const aliceNode = (await world.gw.store.receiptsOfEpoch(epoch, { limit: 100 })).items.find((r) => getAddress(r.nodeAccount) === alice)?.nodeAddress;
+  assert.ok(aliceNode !== undefined, "alice's node served this epoch");
+  const invalidations = await mkdtemp(join(tmpdir(), "pod-invalidations-"));
+  await writeFile(join(invalidations, "v.json"), JSON.stringify({ invalidations: [{ node: aliceNode, epoch, evidenceHash: `0x${"ab".repeat(32)}`, reason: "test" }] }));
+  const a = await world.oracle(0, { dataDir: dirA, lastEpoch: epoch });
+  const b = await world.oracle(1, { dataDir: dirB, lastEpoch: epoch, invalidationsDir: invalidations });
+  world.connectPeers([a, b]);
+  await until("a loud disagreement", () => world.logs.some((l) => l.oracle === 0 && l.message.startsWith("ORACLE DISAGREEMENT")), 30_000);
+  await Promise.all([a.stop(), b.stop()]);
+  assert.equal(await world.core.rewardsDistributor.read.nextEpoch(), BigInt(epoch), "nothing was proposed for the epoch");
+  const loud = world.logs.find((l) => l.oracle === 0 && l.message.startsWith("ORACLE DISAGREEMENT"));
+  assert.match(JSON.stringify(loud?.fields), new RegExp(alice.slice(2), "i"), "the log names the account that differs");
+});
