@@ -66,7 +66,7 @@ export const ENV_VARS: readonly { name: string; default?: string; help: string }
   { name: "POD_RATE_LIMIT_RPM", help: "requests per minute per API key (no limit when unset)" },
   { name: "POD_RATE_LIMIT_BURST", help: "requests a key may make at once (default: POD_RATE_LIMIT_RPM)" },
   { name: "POD_STABLECOINS", help: "accepted stablecoins as ADDRESS=UNITS_PER_POD, comma-separated (e.g. 0xabc…=250000 for $0.25 with 6 decimals)" },
-  { name: "POD_RECEIPTS_TOKEN", help: "bearer token required by GET /v1/epochs/:n/receipts (open when unset)" },
+  { name: "POD_RECEIPTS_TOKEN", help: "bearer token required by GET /v1/epochs/:n/receipts and /usage (open when unset)" },
   { name: "POD_CHAIN_CACHE_MS", default: "2000", help: "how long chain reads are reused (ms)" },
 ];
 

@@ -5,7 +5,10 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import OpenAI, { APIError } from "openai";
+import { isAddressEqual, recoverTypedDataAddress } from "viem";
 import { encodeApiKey, grantIdOf, parseApiKey } from "../../sdk/src/apiKey.ts";
+import { parseEpochReceiptsPage, parseEpochUsage, type EpochReceipt } from "../../sdk/src/epochData.ts";
+import { SPEND_GRANT_TYPES, settlementDomain } from "../../sdk/src/typedData.ts";
 import { TINY } from "../../node/test/fixtures.ts";
 import { createApp } from "../src/api/index.ts";
 import type { ReceiptStore } from "../src/store/index.ts";
@@ -25,6 +28,7 @@ before(async () => {
     wrapStore: (store: ReceiptStore) => ({
       rememberGrant: (signed) => store.rememberGrant(signed),
       receiptsOfEpoch: (epoch, page) => store.receiptsOfEpoch(epoch, page),
+      usageByGrant: (epoch) => store.usageByGrant(epoch),
       insert: async (receipt, sample) => {
         const out = await store.insert(receipt, sample);
         lastStored = receipt.requestId;
@@ -381,13 +385,62 @@ test("GET /v1/epochs/:n/receipts pages an epoch's receipts for oracles, behind t
   assert.equal((await guarded.request(`/v1/epochs/${EPOCH}/receipts`, { headers: { authorization: "Bearer oracle-secret" } })).status, 200);
 });
 
+/** Every receipt of an epoch, through the endpoint, parsed as an oracle does. */
+async function allReceipts(epoch: number): Promise<EpochReceipt[]> {
+  const all: EpochReceipt[] = [];
+  let after: string | null = null;
+  do {
+    const res: Response = await fetch(`${gw.baseURL}/epochs/${epoch}/receipts?limit=7${after === null ? "" : `&after=${after}`}`);
+    const page = parseEpochReceiptsPage(await res.json());
+    all.push(...page.data);
+    after = page.next;
+  } while (after !== null);
+  return all;
+}
+
+test("GET /v1/epochs/:n/usage: per grant the sum charged, with a signed grant the vault accepts in settle", async () => {
+  const res = await fetch(`${gw.baseURL}/epochs/${EPOCH}/usage`);
+  assert.equal(res.status, 200);
+  const raw = (await res.json()) as { object: string };
+  assert.equal(raw.object, "usage");
+  const usage = parseEpochUsage(raw);
+  assert.equal(usage.epoch, EPOCH);
+  assert.deepEqual(usage.unsettleable, []);
+  const receipts = await allReceipts(EPOCH);
+  const aliceGrant = grantIdOf(parseApiKey(aliceKey).grant);
+  assert.ok(usage.data.some((u) => u.grantId === aliceGrant));
+  for (const u of usage.data) {
+    const charged = receipts.filter((r) => r.grantId === u.grantId).reduce((sum, r) => sum + r.charged, 0n);
+    assert.equal(u.cumulative, charged, `cumulative of ${u.grantId}`);
+    const signer = await recoverTypedDataAddress({ domain: settlementDomain("creditVault", gw.chainId, gw.vault), types: SPEND_GRANT_TYPES, primaryType: "SpendGrant", message: u.grant, signature: u.signature });
+    assert.ok(isAddressEqual(signer, u.grant.account));
+    assert.ok(isAddressEqual(u.grant.gateway, gw.gateway));
+  }
+  // The gateway's key settles exactly this body; the vault records each cumulative.
+  const usages = usage.data.map((u) => ({ grant: u.grant, signature: u.signature, cumulativeSpent: u.cumulative }));
+  const tx = await gw.core.creditVault.write.settle([BigInt(EPOCH), usages], { account: gw.core.dave.account });
+  for (const u of usage.data) {
+    assert.equal(await gw.core.creditVault.read.spentOf([u.grantId]), u.cumulative);
+    await gw.store.markSettled(u.grantId, u.cumulative, tx);
+  }
+
+  // An earlier epoch has no usage; a bad epoch is a 400; the receipts token guards this route too.
+  assert.deepEqual(parseEpochUsage(await (await fetch(`${gw.baseURL}/epochs/${EPOCH - 1}/usage`)).json()), { epoch: EPOCH - 1, data: [], unsettleable: [] });
+  assert.equal((await fetch(`${gw.baseURL}/epochs/-1/usage`)).status, 400);
+  const guarded = createApp({ pool: gw.pool, credit: gw.credit, store: gw.store, config: { chainId: gw.chainId, vault: gw.vault, gateway: gw.gateway, epochAt: () => EPOCH, receiptsToken: "oracle-secret" } });
+  assert.equal((await guarded.request(`/v1/epochs/${EPOCH}/usage`)).status, 401);
+  assert.equal((await guarded.request(`/v1/epochs/${EPOCH}/usage`, { headers: { authorization: "Bearer oracle-secret" } })).status, 200);
+});
+
 test("200 concurrent requests over 3 nodes: all answered, each charged once, every receipt stored", async () => {
   await gw.startNode(gw.core.bob);
   await gw.startNode(gw.core.carol);
   await until("three nodes in the pool", () => gw.pool.models()[0]?.nodes === 3);
   const { grant } = parseApiKey(aliceKey);
   const servedBefore = gw.credit.ledger.servedOf(grantIdOf(grant));
-  const answers = await Promise.all(Array.from({ length: 200 }, (_, i) => client.completions.create({ model: TINY, prompt: `Request ${i}`, max_tokens: 2, temperature: 0 })));
+  // A generous timeout: 200 requests queue on 3 nodes, and this 2-core machine may be busy.
+  const patient = new OpenAI({ apiKey: aliceKey, baseURL: gw.baseURL, maxRetries: 0, timeout: 90_000 });
+  const answers = await Promise.all(Array.from({ length: 200 }, (_, i) => patient.completions.create({ model: TINY, prompt: `Request ${i}`, max_tokens: 2, temperature: 0 })));
   assert.equal(new Set(answers.map((a) => a.id)).size, 200);
   const receipts = await Promise.all(answers.map((a) => gw.store.receipt(a.id)));
   assert.ok(receipts.every((r) => r !== null && r.status === "complete"));

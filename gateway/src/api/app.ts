@@ -38,7 +38,7 @@ export type ApiConfig = {
   chatTemplateTokensPerMessage: number;
   /** Keyed sampling of requests for validators (store/sampling.ts); none when absent. */
   sampling?: { salt: string; ratePpm: number };
-  /** When set, GET /v1/epochs/:n/receipts needs `Authorization: Bearer <receiptsToken>`. */
+  /** When set, GET /v1/epochs/:n/{receipts,usage} need `Authorization: Bearer <receiptsToken>`. */
   receiptsToken?: string;
   /** Per-key request rate; none when absent. */
   rateLimit?: RateLimitConfig;
@@ -49,7 +49,7 @@ export type ApiConfig = {
 export type ApiDeps = {
   pool: Pick<NodePool, "dispatch" | "models" | "nodes" | "metrics">;
   credit: Pick<CreditGuard, "quote" | "reserve" | "commit" | "release">;
-  store: Pick<ReceiptStore, "insert" | "rememberGrant" | "receiptsOfEpoch">;
+  store: Pick<ReceiptStore, "insert" | "rememberGrant" | "receiptsOfEpoch" | "usageByGrant">;
   config: Pick<ApiConfig, "chainId" | "vault" | "gateway" | "epochAt"> & Partial<ApiConfig>;
 };
 
