@@ -74,4 +74,32 @@ describe("epoch receipt signatures", () => {
       assert.equal(inline[list.findIndex((c) => c.name === name)], false, name);
     }
   });
+
+  it("agrees with verifyReceipt on random one-character mutations of signatures and fields", async () => {
+    const valid = await Promise.all(keys.map((key, k) => signReceipt(key, fields(k), 31337)));
+    let seed = 12345;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const hexDigits = "0123456789abcdefABCDEF";
+    const mutate = (text: string, from: number) => {
+      const at = from + random(text.length - from);
+      return `${text.slice(0, at)}${hexDigits[random(hexDigits.length)]}${text.slice(at + 1)}`;
+    };
+    const batch: SignedReceipt[] = [...valid]; // first: teaches the cache each node's key
+    for (let i = 0; i < 150; i++) {
+      const base = valid[random(valid.length)]!;
+      const r = base.receipt;
+      const variant = random(4);
+      batch.push(
+        variant === 0 ? { ...base, signature: mutate(base.signature, 2) as Hex }
+        : variant === 1 ? { ...base, receipt: { ...r, node: mutate(r.node, 2) as Hex } }
+        : variant === 2 ? { ...base, receipt: { ...r, outputHash: mutate(r.outputHash, 2) as Hex } }
+        : { ...base, receipt: { ...r, totalMs: r.totalMs + random(3) } },
+      );
+    }
+    const expected = await Promise.all(batch.map((signed) => verifyReceipt(signed).then((c) => c.valid)));
+    assert.deepEqual(await verifyReceiptSignatures(batch, { workers: 1 }), expected);
+  });
 });

@@ -6,7 +6,7 @@
  */
 import type { Address } from "viem";
 import type { EpochReceipt } from "../../../sdk/src/epochData.ts";
-import { checksumAddress } from "../address.ts";
+import { checksumAddress, isAddressShaped } from "../address.ts";
 import type { DropReason, EpochChainState, Invalidation } from "./types.ts";
 import { verifyReceiptSignatures, type VerifyOptions } from "./verify.ts";
 
@@ -42,12 +42,18 @@ export type ScreenContext = {
   readonly verify?: VerifyOptions;
 };
 
+/** A gateway record that the SDK's parser should have refused (a bug upstream). */
+export class MalformedReceiptError extends Error {
+  override readonly name = "MalformedReceiptError";
+}
+
 /** Checksums addresses, remembering each spelling (a few hundred nodes, ~100k receipts). */
 export class AddressBook {
   private readonly known = new Map<string, Address>();
   checksum(address: string): Address {
     let checksummed = this.known.get(address);
     if (checksummed === undefined) {
+      if (!isAddressShaped(address)) throw new MalformedReceiptError(`not an address: ${JSON.stringify(address)}`);
       checksummed = checksumAddress(address) as Address;
       this.known.set(address, checksummed);
     }

@@ -162,7 +162,7 @@ export function checkReceiptSignatures(batch: readonly SignedReceipt[]): Uint8Ar
   }
   const keys = new NodeKeyCache((node) => {
     const count = counts.get(node) ?? 0;
-    return count >= 256 ? 8 : count >= 16 ? 4 : 0;
+    return count >= 256 ? 8 : count >= 8 ? 4 : 0;
   });
   const statuses = new Uint8Array(batch.length);
   for (let i = 0; i < batch.length; i++) statuses[i] = checkReceiptSignature(batch[i]!, keys);
