@@ -85,6 +85,28 @@ describe("proposing epoch roots", () => {
     assert.equal((await rootProposedEvents()).length, 1);
   });
 
+  test("another oracle's proposal landing between the check and the send is recognised as the same root", async () => {
+    const epochRoot = rootOfEpoch0();
+    await mineAt(connection, await epochClose(core, 0n));
+    const signatures = await signAll(epochRoot);
+    let raced = false;
+    const client = core.publicClient;
+    const racing = {
+      ...client,
+      // A real proposal by another oracle, sent just before our simulation.
+      simulateContract: (async (...args: Parameters<typeof client.simulateContract>) => {
+        if (!raced) {
+          raced = true;
+          await core.rewardsDistributor.write.proposeRoot([epochRoot, signatures.slice(0, 2).map((s) => s.signature)], { account: core.bob.account });
+        }
+        return client.simulateContract(...args);
+      }) as unknown as typeof client.simulateContract,
+    };
+    assert.deepEqual(await proposeRoot(core.deployer, racing, distributor, epochRoot, signatures), { alreadyProposed: true });
+    assert.ok(raced);
+    assert.equal((await rootProposedEvents()).length, 1);
+  });
+
   test("a different record on-chain is a ProposalConflict naming the fields", async () => {
     const epochRoot = rootOfEpoch0();
     await mineAt(connection, await epochClose(core, 0n));
@@ -97,6 +119,18 @@ describe("proposing epoch roots", () => {
       return true;
     });
     assert.equal((await rootProposedEvents()).length, 1);
+  });
+
+  test("a revoked root stands for nothing: another root is proposed for the epoch, no conflict", async () => {
+    const epochRoot = rootOfEpoch0();
+    await mineAt(connection, await epochClose(core, 0n));
+    await proposeRoot(core.deployer, core.publicClient, distributor, epochRoot, await signAll(epochRoot));
+    await core.rewardsDistributor.write.revokeRoot([0n], { account: core.deployer.account });
+    assert.deepEqual(await readProposal(core.publicClient, distributor, 0), { record: null, status: "Revoked", nextEpoch: 0n });
+    const corrected: EpochRoot = { ...epochRoot, total: epochRoot.total - 1n };
+    const result = await proposeRoot(core.deployer, core.publicClient, distributor, corrected, await signAll(corrected));
+    assert.equal(result.alreadyProposed, false);
+    assert.equal((await readProposal(core.publicClient, distributor, 0)).record?.total, corrected.total);
   });
 
   test("reverts are decoded: EpochNotClosed, EpochOutOfOrder, QuorumNotReached (an outsider's signature left out), EpochBudgetExceeded", async () => {
