@@ -80,11 +80,13 @@ export async function serveOracle(app: Hono, options: { host?: string; port?: nu
     s.once("error", reject);
   });
   const { port } = server.address() as AddressInfo;
+  // Idempotent: a second close waits for the first instead of failing "not running".
+  let closing: Promise<void> | undefined;
   const close = () =>
-    new Promise<void>((resolve, reject) => {
+    (closing ??= new Promise<void>((resolve, reject) => {
       server.close((error) => (error ? reject(error) : resolve()));
       server.closeAllConnections();
-    });
+    }));
   return { server, url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`, close };
 }
 
