@@ -18,14 +18,27 @@ import { privateKeyToAccount } from "viem/accounts";
 import { ApiError } from "../../gateway/src/api/errors.ts";
 import { addEpochRoutes } from "../../gateway/src/api/epochs.ts";
 import { openStore, type CompletionReceipt, type ReceiptStore } from "../../gateway/src/store/index.ts";
+import { grantIdOf } from "../../sdk/src/apiKey.ts";
 import { hashLogprobs, hashTokenIds, signReceipt } from "../../sdk/src/receipt.ts";
-import { fetchAllReceipts, fetchEpochReceipts, GatewayDataError, GatewayUnavailable, type GatewayProgress } from "../src/sources/gateway.ts";
+import type { SpendGrant } from "../../sdk/src/typedData.ts";
+import {
+  fetchAllReceipts,
+  fetchAllUsage,
+  fetchEpochReceipts,
+  fetchEpochUsage,
+  GatewayDataError,
+  GatewayUnavailable,
+  type GatewayProgress,
+} from "../src/sources/gateway.ts";
 
 const CHAIN_ID = 31337;
 const EPOCH = 5;
 const NODE_KEY = privateKeyToAccount("0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d");
 const addr = (n: number): Address => getAddress(`0x${n.toString(16).padStart(40, "0")}`);
 const hash = (n: number): Hex => `0x${n.toString(16).padStart(64, "0")}`;
+// Receipts with i % 3 == 0 are charged under this grant, whose signed form the gateway keeps.
+const GRANT: SpendGrant = { account: addr(0xacc), gateway: addr(0x9a7e), asset: addr(0xa11), cap: 10n ** 40n, expiry: 2_000_000_000n, nonce: 1n };
+const GRANT_SIGNATURE: Hex = `0x${"ab".repeat(32)}${"11".repeat(32)}1b`;
 const FAST = { retries: 2, backoffMs: 10, timeoutMs: 1_000 };
 
 let dataDir: string;
@@ -55,7 +68,7 @@ async function receipt(i: number, epoch: number): Promise<CompletionReceipt> {
     model: "pod-gpt2-tiny",
     nodeAddress: NODE_KEY.address,
     nodeAccount: addr(0x0de),
-    grantId: hash(1 + (i % 3)),
+    grantId: i % 3 === 0 ? grantIdOf(GRANT) : hash(i % 3),
     account: addr(0xacc),
     asset: addr(0xa11),
     inputPricePerMTok: 150_000n,
@@ -103,6 +116,7 @@ before(async () => {
   store = await openStore({ dataDir, syncCommits: false });
   for (let i = 0; i < 23; i++) inserted.push(await receipt(i, EPOCH));
   for (const r of inserted) await store.insert(r);
+  await store.rememberGrant({ grant: GRANT, signature: GRANT_SIGNATURE });
   for (let i = 0; i < 3; i++) await store.insert(await receipt(i, EPOCH + 1));
   open = await listen(gatewayApp(undefined));
   guarded = await listen(gatewayApp("oracle-secret"));
@@ -244,4 +258,28 @@ test("a malformed page is a GatewayDataError naming the gateway and the field, n
   await assert.rejects(fetchEpochReceipts({ url }, EPOCH, FAST), (error: unknown) => error instanceof GatewayDataError && error.field === "body");
   // A 400 names the gateway's own `param`.
   await assert.rejects(fetchEpochReceipts({ url: open.url }, EPOCH, { pageSize: 20_000 }), (error: unknown) => error instanceof GatewayDataError && error.field === "limit" && error.status === 400);
+});
+
+test("usage through an epoch: the signed grant with its cumulative charge, grants without one apart", async () => {
+  const usage = await fetchEpochUsage({ url: guarded.url, token: "oracle-secret" }, EPOCH, FAST);
+  const charged = inserted.filter((_, i) => i % 3 === 0).reduce((sum, r) => sum + r.charged, 0n);
+  assert.deepEqual(usage, { epoch: EPOCH, data: [{ grantId: grantIdOf(GRANT), grant: GRANT, signature: GRANT_SIGNATURE, cumulative: charged }], unsettleable: [hash(1), hash(2)] });
+  // Cumulative: epoch 6 adds its own charges under the grant (receipt 0 of epoch 6).
+  const next = await fetchEpochUsage({ url: open.url }, EPOCH + 1, FAST);
+  assert.equal(next.data[0]!.cumulative, charged + 10n ** 30n);
+  const both = await fetchAllUsage([{ url: open.url }, { url: guarded.url, token: "oracle-secret" }], EPOCH, FAST);
+  assert.deepEqual(both.map((u) => u.gateway), [open.url, guarded.url]);
+  assert.deepEqual(both[1]!.usage, usage);
+  await assert.rejects(fetchEpochUsage({ url: guarded.url }, EPOCH, FAST), (error: unknown) => error instanceof GatewayDataError && error.field === "token");
+
+  const tampered = proxy(gatewayApp(undefined), (_path, _n, body) => {
+    ((body.data as Record<string, unknown>[])[0]!.grant as Record<string, unknown>).cap = "1";
+    return body;
+  });
+  const { url } = await listen(tampered);
+  await assert.rejects(fetchEpochUsage({ url }, EPOCH, FAST), (error: unknown) => {
+    assert.ok(error instanceof GatewayDataError);
+    assert.equal(error.field, "data[0].grantId"); // no longer the grant's struct hash
+    return true;
+  });
 });
