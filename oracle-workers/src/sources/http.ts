@@ -22,8 +22,10 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 export function describeFailure(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const cause = (error as Error & { cause?: unknown }).cause;
-  const code = typeof cause === "object" && cause !== null && "code" in cause ? ` ${String(cause.code)}` : "";
-  return cause instanceof Error ? `${error.message} (${cause.message}${code.length > 0 && !cause.message.includes(code.trim()) ? code : ""})` : error.message;
+  if (!(cause instanceof Error)) return error.message;
+  const code = (cause as Error & { code?: unknown }).code;
+  const withCode = typeof code === "string" && !cause.message.includes(code) ? `${cause.message} ${code}` : cause.message;
+  return `${error.message} (${withCode})`;
 }
 
 export type TextResponse = { status: number; body: string; headers: Headers };
