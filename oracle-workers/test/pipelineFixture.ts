@@ -26,7 +26,7 @@ export type PipelineWorld = Awaited<ReturnType<typeof startPipelineWorld>>;
 export async function startPipelineWorld() {
   let epoch = 0;
   const gw: TestGateway = await startGateway({
-    deploy: { params: { epochLength: EPOCH_LENGTH }, network: { oracles: ORACLES.map((o) => o.address), oracleQuorum: 2n, rewardsPoolFunding: POOL_FUNDING } },
+    deploy: { params: { epochLength: EPOCH_LENGTH, rootChallengeWindow: 2n * EPOCH_LENGTH }, network: { oracles: ORACLES.map((o) => o.address), oracleQuorum: 2n, rewardsPoolFunding: POOL_FUNDING } },
     epochAt: () => epoch,
   });
   const { core, connection } = gw;
@@ -36,9 +36,15 @@ export async function startPipelineWorld() {
   const oracles: RunningOracle[] = [];
   const logs: { oracle: number; level: string; message: string; fields?: Record<string, unknown> }[] = [];
 
-  /** Labels the gateway's next receipts with `n` (the gateway fixture's clock). */
-  function setEpoch(n: number): void {
-    epoch = n;
+  /**
+   * Labels the gateway's next receipts with the chain's current epoch and returns it. (Every
+   * transaction moves the in-process chain's clock by a second at least, so chain time, not the
+   * wall clock, says which epoch it is.)
+   */
+  async function beginEpoch(): Promise<number> {
+    const latest = BigInt(await connection.networkHelpers.time.latest());
+    epoch = Number((latest - genesis) / length);
+    return epoch;
   }
 
   /** Moves the chain past epoch n's close (one block after it), so it can be closed. */
@@ -108,7 +114,7 @@ export async function startPipelineWorld() {
     await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
   }
 
-  return { gw, core, connection, setEpoch, closeEpoch, oracle, connectPeers, chat, logs, close, POD };
+  return { gw, core, connection, beginEpoch, closeEpoch, oracle, connectPeers, chat, logs, close, POD };
 }
 
 /** The private keys behind ORACLES (test/helpers/rewards.ts), in the same (address) order. */

@@ -77,6 +77,7 @@ export async function startOracle(config: OracleConfig, options: StartOptions): 
   );
   options.log("info", "pod-oracle listening", { url: served.url, oracle: oracle.address, chainId, settler: ctx.settler?.account.address ?? "none", gateways: config.gateways.map((g) => g.url), peers: config.peers });
   const abort = new AbortController();
+  let closing: Promise<void> | undefined;
   const done = runner.run(abort.signal, options.lastEpoch);
   // The loop's fate is reported through `done`; keep an unobserved failure from crashing the process.
   done.catch(() => {});
@@ -91,7 +92,8 @@ export async function startOracle(config: OracleConfig, options: StartOptions): 
     async stop() {
       abort.abort();
       await done.catch(() => {});
-      await served.close();
+      closing ??= served.close();
+      await closing;
     },
   };
 }
