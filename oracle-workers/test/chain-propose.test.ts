@@ -13,16 +13,8 @@ import { epochClose, epochRootOf, ORACLES, OUTSIDER, rewardsFixture, rewardTree 
 import { paramName, type Core } from "../../test/helpers/fixture.ts";
 import type { EpochRoot } from "../../sdk/src/typedData.ts";
 import { ContractRevertError } from "../src/chain/errors.ts";
-import {
-  epochRootDigest,
-  ProposalConflict,
-  proposeRoot,
-  readOracleSet,
-  readProposal,
-  recoverEpochRootSigner,
-  signEpochRoot,
-  type OracleSignature,
-} from "../src/chain/propose.ts";
+import { ProposalConflict, proposeRoot, readOracleSet, readProposal, type OracleSignature } from "../src/chain/propose.ts";
+import { epochRootDigest, recoverEpochRootSigner, signEpochRoot } from "../src/cosign/signedRoot.ts";
 
 describe("proposing epoch roots", () => {
   let connection: NetworkConnection;
@@ -45,7 +37,7 @@ describe("proposing epoch roots", () => {
   });
 
   const signAll = (epochRoot: EpochRoot, signers = ORACLES): Promise<OracleSignature[]> =>
-    Promise.all(signers.map(async (o) => ({ signer: o.address, signature: await signEpochRoot(o, chainId, distributor, epochRoot) })));
+    Promise.all(signers.map(async (o) => ({ signer: o.address, signature: (await signEpochRoot(o, epochRoot, { chainId, distributor })).signature })));
 
   const rootOfEpoch0 = () => {
     const tree = rewardTree({ [core.alice.account.address]: parseEther("10"), [core.bob.account.address]: parseEther("5") });
@@ -58,9 +50,9 @@ describe("proposing epoch roots", () => {
 
   test("the digest and the signer match the contract's; the oracle set is read", async () => {
     const epochRoot = rootOfEpoch0();
-    assert.equal(epochRootDigest(chainId, distributor, epochRoot), await core.rewardsDistributor.read.epochRootDigest([epochRoot]));
-    const signature = await signEpochRoot(ORACLES[1]!, chainId, distributor, epochRoot);
-    assert.equal(await recoverEpochRootSigner(chainId, distributor, epochRoot, signature), ORACLES[1]!.address);
+    assert.equal(epochRootDigest(epochRoot, { chainId, distributor }), await core.rewardsDistributor.read.epochRootDigest([epochRoot]));
+    const { signature } = await signEpochRoot(ORACLES[1]!, epochRoot, { chainId, distributor });
+    assert.equal(await recoverEpochRootSigner(epochRoot, signature, { chainId, distributor }), ORACLES[1]!.address);
     assert.deepEqual(await readOracleSet(core.publicClient, distributor), { oracles: ORACLES.map((o) => o.address), quorum: 2 });
   });
 
@@ -147,7 +139,7 @@ describe("proposing epoch roots", () => {
     const skipping = { ...epochRoot, epoch: 1n };
     await revert(skipping, await signAll(skipping), "EpochOutOfOrder", [1n, 0n]);
     const one = await signAll(epochRoot, [ORACLES[2]!]);
-    const outsider = { signer: OUTSIDER.address, signature: await signEpochRoot(OUTSIDER, chainId, distributor, epochRoot) };
+    const outsider = { signer: OUTSIDER.address, signature: (await signEpochRoot(OUTSIDER, epochRoot, { chainId, distributor })).signature };
     await revert(epochRoot, [...one, outsider], "QuorumNotReached", [1n, 2n]);
     const budget = await core.protocolParams.read.getParameter([paramName("epochEmissionBudget")]);
     const overBudget = { ...epochRoot, total: budget + 1n };

@@ -3,32 +3,12 @@
  * proposal itself, which is idempotent (a root already on-chain is not sent again) and refuses
  * to paper over a different on-chain root.
  */
-import { getAddress, hashTypedData, isAddressEqual, recoverTypedDataAddress, type Address, type Hash, type Hex, type LocalAccount } from "viem";
+import { getAddress, isAddressEqual, type Address, type Hash, type Hex } from "viem";
 import { rewardsDistributorAbi } from "../../../sdk/src/abi/contracts.ts";
-import { EPOCH_ROOT_TYPES, settlementDomain, type EpochRoot } from "../../../sdk/src/typedData.ts";
+import type { EpochRoot } from "../../../sdk/src/typedData.ts";
+import { recoverEpochRootSigner } from "../cosign/signedRoot.ts";
 import type { ChainReader, ChainWriter } from "./client.ts";
 import { decodeContractError, throwDecoded, TransactionRevertedError } from "./errors.ts";
-
-const typedEpochRoot = (chainId: number, distributor: Address, epochRoot: EpochRoot) =>
-  ({
-    domain: settlementDomain("rewardsDistributor", chainId, distributor),
-    types: EPOCH_ROOT_TYPES,
-    primaryType: "EpochRoot",
-    message: epochRoot,
-  }) as const;
-
-/** The digest the oracles sign (RewardsDistributor.epochRootDigest). */
-export function epochRootDigest(chainId: number, distributor: Address, epochRoot: EpochRoot): Hex {
-  return hashTypedData(typedEpochRoot(chainId, distributor, epochRoot));
-}
-
-export function signEpochRoot(account: LocalAccount, chainId: number, distributor: Address, epochRoot: EpochRoot): Promise<Hex> {
-  return account.signTypedData(typedEpochRoot(chainId, distributor, epochRoot));
-}
-
-export async function recoverEpochRootSigner(chainId: number, distributor: Address, epochRoot: EpochRoot, signature: Hex): Promise<Address> {
-  return getAddress(await recoverTypedDataAddress({ ...typedEpochRoot(chainId, distributor, epochRoot), signature }));
-}
 
 export type OracleSet = { oracles: Address[]; quorum: number };
 
@@ -125,7 +105,7 @@ export async function proposeRoot(
   const [{ oracles, quorum }, chainId] = await Promise.all([readOracleSet(client, distributor), client.getChainId()]);
   const valid: OracleSignature[] = [];
   for (const s of signatures) {
-    const recovered = await recoverEpochRootSigner(chainId, distributor, epochRoot, s.signature).catch(() => null);
+    const recovered = await recoverEpochRootSigner(epochRoot, s.signature, { chainId, distributor }).catch(() => null);
     if (recovered !== null && isAddressEqual(recovered, s.signer) && oracles.some((o) => isAddressEqual(o, recovered))) valid.push(s);
   }
   const args = [epochRoot, quorumSignatures(valid, quorum)] as const;

@@ -7,7 +7,7 @@
  * const body = JSON.stringify(signedEpochRootToJson(own));
  * const back = parseSignedEpochRoot(JSON.parse(body), "http://oracle-b:8700");
  */
-import { getAddress, isAddress, isHex, recoverTypedDataAddress, type Address, type Hex, type LocalAccount } from "viem";
+import { getAddress, hashTypedData, isAddress, isHex, recoverTypedDataAddress, type Address, type Hex, type LocalAccount } from "viem";
 import { checkCanonicalSignature } from "../../../sdk/src/signature.ts";
 import { EPOCH_ROOT_TYPES, settlementDomain, type EpochRoot } from "../../../sdk/src/typedData.ts";
 
@@ -75,6 +75,11 @@ export function parseSignedEpochRoot(raw: unknown, source: string): SignedEpochR
   const problem = checkCanonicalSignature(o.signature);
   if (problem !== undefined) throw new SignedEpochRootError(source, "signature", problem);
   return { epochRoot, signer: getAddress(o.signer), signature: o.signature.toLowerCase() as Hex };
+}
+
+/** The digest the oracles sign (RewardsDistributor.epochRootDigest). */
+export function epochRootDigest(epochRoot: EpochRoot, domain: EpochRootDomain): Hex {
+  return hashTypedData({ domain: settlementDomain("rewardsDistributor", domain.chainId, domain.distributor), types: EPOCH_ROOT_TYPES, primaryType: "EpochRoot", message: epochRoot });
 }
 
 export async function signEpochRoot(key: LocalAccount, epochRoot: EpochRoot, domain: EpochRootDomain): Promise<SignedEpochRoot> {
