@@ -9,7 +9,10 @@ import assert from "node:assert/strict";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createServer } from "node:net";
+import type { AddressInfo } from "node:net";
 import { after, before, test } from "node:test";
+import { serve } from "@hono/node-server";
 import { getAddress, type Address, type Hex } from "viem";
 import { grantIdOf } from "../../sdk/src/apiKey.ts";
 import { until } from "../../gateway/test/fixtures.ts";
@@ -179,6 +182,47 @@ test("a crash right after each step: the restarted oracle resumes, nothing is po
     assert.equal((await reportOf(dirA, epoch)).json, (await reportOf(dirB, epoch)).json);
   }
 });
+
+test("a gateway that is down delays the epoch; once it answers, nothing is lost and nothing counted twice", async () => {
+  const [dirA, dirB] = dataDirs as [string, string];
+  const epoch = await world.beginEpoch();
+  await world.chat(apiKey, 4);
+  await world.closeEpoch(epoch);
+  // A second gateway URL with nothing listening yet; later a proxy of the real gateway answers there,
+  // so the oracles see every receipt twice and must count each once.
+  const port = await freePort();
+  const gateways = [world.gw.baseURL.replace(/\/v1$/, ""), `http://127.0.0.1:${port}`];
+  const a = await world.oracle(0, { dataDir: dirA, lastEpoch: epoch, gateways });
+  const b = await world.oracle(1, { dataDir: dirB, lastEpoch: epoch, gateways });
+  world.connectPeers([a, b]);
+  await until("the oracles waiting on the gateway", () => world.logs.some((l) => l.level === "warn" && JSON.stringify(l.fields ?? {}).includes(String(port))), 30_000);
+  assert.equal(await world.core.rewardsDistributor.read.nextEpoch(), BigInt(epoch), "nothing is proposed while a gateway is down");
+
+  const proxy = serve({ fetch: (req) => fetch(world.gw.baseURL.replace(/\/v1$/, "") + new URL(req.url).pathname + new URL(req.url).search), hostname: "127.0.0.1", port });
+  try {
+    await within(60_000, "both oracles once the gateway answers", Promise.all([a.done, b.done]));
+  } finally {
+    await Promise.all([a.stop(), b.stop()]);
+    await new Promise<void>((resolve) => proxy.close(() => resolve()));
+  }
+  const { report } = await reportOf(dirA, epoch);
+  const served = (await world.gw.store.receiptsOfEpoch(epoch, { limit: 100 })).items.length;
+  assert.equal(report.receipts.accepted, served, "every receipt counted");
+  assert.equal(report.receipts.dropped.duplicate, served, "the second copy of each dropped as a duplicate");
+  assert.equal(await rootsProposed(epoch), 1);
+  assert.equal(await world.core.creditVault.read.spentOf([grantId]), await chargedThrough(epoch), "usage settled once");
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
 
 test("two oracles that disagree post nothing, and say which account differs", async () => {
   const [dirA, dirB] = dataDirs as [string, string];

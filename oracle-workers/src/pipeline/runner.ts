@@ -5,6 +5,7 @@
  */
 import { readEpochSchedule, type EpochSchedule } from "../chain/schedule.ts";
 import { GatewayUnavailable } from "../sources/gateway.ts";
+import { InvalidationSourceUnavailable } from "../sources/invalidations.ts";
 import type { OracleContext } from "./context.ts";
 import { buybackStep, computeAndSign, EpochDelayed, OnChainRootMismatch, proposeStep, settleStep, type PipelineStep } from "./epoch.ts";
 
@@ -77,10 +78,11 @@ export class OracleRunner {
   #wait(error: unknown): void {
     const ctx = this.#ctx;
     const message = error instanceof Error ? error.message : String(error);
-    const reason = error instanceof EpochDelayed ? "delayed" : error instanceof GatewayUnavailable ? "gateway_unavailable" : "error";
+    const reason =
+      error instanceof EpochDelayed ? "delayed" : error instanceof GatewayUnavailable || error instanceof InvalidationSourceUnavailable ? "source_unavailable" : "error";
     // Say it once per distinct reason, not every poll.
     if (message !== this.#waiting) {
-      const level = reason === "error" ? "error" : reason === "gateway_unavailable" ? "warn" : "info";
+      const level = reason === "error" ? "error" : reason === "source_unavailable" ? "warn" : "info";
       ctx.log(level, reason === "error" ? "epoch step failed; retrying" : "epoch waiting", { epoch: this.#epoch, reason: message });
     }
     this.#waiting = message;
