@@ -4,6 +4,7 @@ import { hashTypedData, toHex, type Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { RECEIPT_TYPES, receiptDomain, signReceipt, verifyReceipt, type Receipt, type SignedReceipt } from "../../sdk/src/receipt.ts";
 import { receiptDigest } from "../src/epoch/receiptDigest.ts";
+import { checkReceiptSignatures, SIGNATURE_FALLBACK, SIGNATURE_VALID } from "../src/epoch/signatures.ts";
 import { verifyReceiptSignatures } from "../src/epoch/verify.ts";
 
 const N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
@@ -101,5 +102,11 @@ describe("epoch receipt signatures", () => {
     }
     const expected = await Promise.all(batch.map((signed) => verifyReceipt(signed).then((c) => c.valid)));
     assert.deepEqual(await verifyReceiptSignatures(batch, { workers: 1 }), expected);
+    // The same with the large-batch table for G (12-bit windows); fallbacks count as their SDK verdict.
+    const withBigTable = checkReceiptSignatures(batch, { bigBaseTableFrom: 1 });
+    batch.forEach((_, i) => {
+      if (withBigTable[i] !== SIGNATURE_FALLBACK) assert.equal(withBigTable[i] === SIGNATURE_VALID, expected[i], `receipt ${i}`);
+    });
+    assert.ok(expected.some(Boolean) && expected.some((v) => !v));
   });
 });

@@ -27,6 +27,12 @@ function checkInputs(input: EpochComputationInput): void {
   if (previous.accounts.size > 0 && previous.epoch !== chain.epoch - 1) {
     throw new EpochInputError(`state is at epoch ${previous.epoch}; epoch ${chain.epoch - 1} must be closed first`);
   }
+  // One spelling per address, or the same account would be two accounts in the engine.
+  for (const [what, addresses] of [["chain.accounts", chain.accounts.keys()], ["chain.nodes", chain.nodes.keys()], ["previous.accounts", previous.accounts.keys()]] as const) {
+    for (const address of addresses) {
+      if (checksumAddress(address) !== address) throw new EpochInputError(`${what}: ${address} is not in checksum form`);
+    }
+  }
 }
 
 /** Node keys per account: the previous ones plus those of accepted receipts, sorted, unique. */

@@ -6,55 +6,39 @@
  * signature (r, s, v) over digest h recovers to that key P exactly when
  *   R' = (h/s)·G + (r/s)·P  has x(R') = r and y(R') of parity v - 27,
  * because recovery computes Q = r⁻¹(s·R_v − h·G) for the point R_v with x = r and that parity,
- * and Q = P ⇔ R_v = s⁻¹(h·G + r·P). With window tables for G and P this is two cheap
- * multiplications and one inversion (~5x faster).
+ * and Q = P ⇔ R_v = s⁻¹(h·G + r·P). With window tables for G and P (ecTables.ts) this is a
+ * few dozen point additions, and the inversions are batched over the whole batch.
  *
  * Only well-formed receipts take this path (`hasFastPathShape`); anything else is answered
  * "fallback" and the caller runs verifyReceipt itself, so odd inputs get the SDK's exact verdict.
  * Imports no viem: the signature workers load this module.
  */
 import { secp256k1 } from "@noble/curves/secp256k1";
-import { invert } from "@noble/curves/abstract/modular";
+import { Field, FpInvertBatch } from "@noble/curves/abstract/modular";
+import { addMultiple, buildTable, infinity, toAffineBatch, type WindowTable } from "./ecTables.ts";
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import type { SignedReceipt } from "../../../sdk/src/receipt.ts";
 import { checksumAddress } from "../address.ts";
 import { receiptDigest } from "./receiptDigest.ts";
 
 type Point = InstanceType<typeof secp256k1.ProjectivePoint>;
-const Projective = secp256k1.ProjectivePoint;
 const N = secp256k1.CURVE.n;
-const ENDO = secp256k1.CURVE.endo!;
-const Fp = secp256k1.CURVE.Fp;
-
-/**
- * A point with window tables for itself and its endomorphism image λ·P = (β·x, y): noble's
- * table-based multiplyUnsafe covers 128-bit scalars only (the tables are sized for GLV halves;
- * a full scalar gives a wrong point in @noble/curves 1.9), so scalars are split here first.
- */
-type TabledPoint = { readonly point: Point; readonly lambda: Point };
-
-function tabled(point: Point, window: number): TabledPoint {
-  const lambda = new Projective(Fp.mul(point.px, ENDO.beta), point.py, point.pz);
-  if (window > 0) {
-    for (const p of [point, lambda]) {
-      p._setWindowSize(window);
-      p.multiply(2n); // builds the table (multiplyUnsafe only uses one that exists)
-    }
-  }
-  return { point, lambda };
-}
-
-/** k·P for any scalar 0 <= k < n, as k1·P + k2·λP with |k1|, |k2| < 2^128. */
-function multiply(table: TabledPoint, k: bigint): Point {
-  const { k1neg, k1, k2neg, k2 } = ENDO.splitScalar(k);
-  const a = table.point.multiplyUnsafe(k1);
-  const b = table.lambda.multiplyUnsafe(k2);
-  return (k1neg ? a.negate() : a).add(k2neg ? b.negate() : b);
-}
-
-const G = tabled(Projective.BASE, 8);
+/** Scalars mod the group order. */
+const Fn = Field(N);
 /** Half the group order, as sdk/src/signature.ts: a larger s is not canonical. */
 const HALF_N = N >> 1n;
+
+const gTables = new Map<number, WindowTable>();
+/** G's table: 8-bit windows, or 12-bit ones for big batches (~22k points to build, 10 fewer additions per check). */
+function gTable(window: number): WindowTable {
+  let table = gTables.get(window);
+  if (table === undefined) {
+    const g = secp256k1.ProjectivePoint.BASE.toAffine();
+    table = buildTable(g.x, g.y, window);
+    gTables.set(window, table);
+  }
+  return table;
+}
 
 export const SIGNATURE_INVALID = 0;
 export const SIGNATURE_VALID = 1;
@@ -103,27 +87,34 @@ function addressOfPoint(point: Point): string {
 
 /** Node keys (lower-case address → public key) learnt by full recovery, reused for later receipts. */
 export class NodeKeyCache {
-  private readonly keys = new Map<string, TabledPoint>();
+  private readonly keys = new Map<string, WindowTable>();
   private readonly windowFor: (node: string) => number;
   /**
    * @param windowFor window size of the precomputed table for a node (bigger: faster checks,
-   *   dearer set-up; worth it for nodes with many receipts); 0 for none.
+   *   dearer set-up; worth it for nodes with many receipts).
    */
   constructor(windowFor: (node: string) => number = () => 4) {
     this.windowFor = windowFor;
   }
 
-  get(node: string): TabledPoint | undefined {
+  get(node: string): WindowTable | undefined {
     return this.keys.get(node);
   }
 
   add(node: string, key: Point): void {
-    this.keys.set(node, tabled(key, this.windowFor(node)));
+    const { x, y } = key.toAffine();
+    this.keys.set(node, buildTable(x, y, this.windowFor(node)));
   }
 }
 
-/** verifyReceipt's verdict (valid ⇔ signed by receipt.node), or FALLBACK for odd input. */
-export function checkReceiptSignature(signed: SignedReceipt, keys: NodeKeyCache): SignatureStatus {
+/** A signature whose node key is known: checked in the batched pass. */
+type Pending = { readonly index: number; readonly r: bigint; readonly s: bigint; readonly parity: number; readonly h: bigint; readonly key: WindowTable };
+
+/**
+ * First pass over one receipt: a verdict when one is due now (odd input, non-canonical
+ * signature, first receipt of a node: full recovery), else the work for the batched pass.
+ */
+function firstPass(signed: SignedReceipt, index: number, keys: NodeKeyCache): SignatureStatus | Pending {
   if (!hasFastPathShape(signed)) return SIGNATURE_FALLBACK;
   const signature = signed.signature;
   const r = BigInt(`0x${signature.slice(2, 66)}`);
@@ -134,37 +125,65 @@ export function checkReceiptSignature(signed: SignedReceipt, keys: NodeKeyCache)
   const digest = receiptDigest(signed.receipt, signed.chainId);
   const node = signed.receipt.node.toLowerCase();
   const key = keys.get(node);
-  if (key === undefined) {
-    let recovered: Point;
-    try {
-      recovered = new secp256k1.Signature(r, s).addRecoveryBit(v - 27).recoverPublicKey(digest);
-    } catch {
-      return SIGNATURE_INVALID;
-    }
-    if (addressOfPoint(recovered) !== node) return SIGNATURE_INVALID;
-    keys.add(node, recovered);
-    return SIGNATURE_VALID;
+  if (key !== undefined) return { index, r, s, parity: v - 27, h: bytesToBigint(digest) % N, key };
+  let recovered: Point;
+  try {
+    recovered = new secp256k1.Signature(r, s).addRecoveryBit(v - 27).recoverPublicKey(digest);
+  } catch {
+    return SIGNATURE_INVALID;
   }
-  const h = bytesToBigint(digest) % N;
-  const sInverse = invert(s, N);
-  const point = multiply(G, (h * sInverse) % N).add(multiply(key, (r * sInverse) % N));
-  if (point.equals(Projective.ZERO)) return SIGNATURE_INVALID;
-  const { x, y } = point.toAffine();
-  return x === r && Number(y & 1n) === v - 27 ? SIGNATURE_VALID : SIGNATURE_INVALID;
+  if (addressOfPoint(recovered) !== node) return SIGNATURE_INVALID;
+  keys.add(node, recovered);
+  return SIGNATURE_VALID;
 }
 
-/** Statuses of a batch, with window sizes by how many receipts each node has in it. */
-export function checkReceiptSignatures(batch: readonly SignedReceipt[]): Uint8Array {
+/**
+ * R' = (h/s)·G + (r/s)·P for each pending signature, valid when x(R') = r with the signed parity.
+ * The inversions (of s mod n, of Z for affine coordinates) are batched: one each per batch.
+ */
+function secondPass(pending: readonly Pending[], statuses: Uint8Array, bigBaseTableFrom: number): void {
+  const base = gTable(pending.length >= bigBaseTableFrom ? 12 : 8);
+  const sInverses = FpInvertBatch(Fn, pending.map((p) => p.s));
+  const points = pending.map((p, j) => {
+    const sInverse = sInverses[j]!;
+    const acc = infinity();
+    addMultiple(acc, base, Fn.mul(p.h, sInverse));
+    addMultiple(acc, p.key, Fn.mul(p.r, sInverse));
+    return acc;
+  });
+  const affine = toAffineBatch(points);
+  pending.forEach((p, j) => {
+    const point = affine[j];
+    statuses[p.index] = point !== undefined && point.x === p.r && Number(point.y & 1n) === p.parity ? SIGNATURE_VALID : SIGNATURE_INVALID;
+  });
+}
+
+/** Batches with at least this many checks use G's 12-bit table (it pays for itself after ~2k). */
+const BIG_BASE_TABLE_FROM = 4_000;
+
+/**
+ * verifyReceipt's verdict for each receipt (VALID ⇔ signed by receipt.node), or FALLBACK for odd
+ * input. Window sizes follow how many receipts each node has in the batch.
+ */
+export function checkReceiptSignatures(batch: readonly SignedReceipt[], options: { bigBaseTableFrom?: number } = {}): Uint8Array {
   const counts = new Map<string, number>();
   for (const signed of batch) {
     const node = typeof signed.receipt?.node === "string" ? signed.receipt.node.toLowerCase() : "";
     counts.set(node, (counts.get(node) ?? 0) + 1);
   }
+  // A key's table costs ~1.3·(128/W + 1)·2^(W-1) point additions to build and each check
+  // 2·(128/W + 1); these thresholds are where each window size starts to pay for itself.
   const keys = new NodeKeyCache((node) => {
     const count = counts.get(node) ?? 0;
-    return count >= 256 ? 8 : count >= 8 ? 4 : 0;
+    return count >= 1_100 ? 10 : count >= 190 ? 8 : count >= 26 ? 6 : 4;
   });
   const statuses = new Uint8Array(batch.length);
-  for (let i = 0; i < batch.length; i++) statuses[i] = checkReceiptSignature(batch[i]!, keys);
+  const pending: Pending[] = [];
+  for (let i = 0; i < batch.length; i++) {
+    const first = firstPass(batch[i]!, i, keys);
+    if (typeof first === "number") statuses[i] = first;
+    else pending.push(first);
+  }
+  if (pending.length > 0) secondPass(pending, statuses, options.bigBaseTableFrom ?? BIG_BASE_TABLE_FROM);
   return statuses;
 }
