@@ -6,7 +6,9 @@
 import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { getAddress, isAddress, isHex, type Address, type Hex } from "viem";
+import { getAddress, isAddress, type Address, type Hex } from "viem";
+import { deployedAddress, DeploymentError, parseDeployment, type Deployment } from "../../sdk/src/deployment.ts";
+import { PrivateKeyError, readPrivateKey } from "../../sdk/src/privateKey.ts";
 import type { RateLimitConfig } from "./api/index.ts";
 import { PPM } from "./store/index.ts";
 
@@ -127,16 +129,15 @@ export function parseConfig(env: Env, readText: ReadText = (path) => readFileSyn
 
 function parseContracts(text: (name: string) => string | undefined, readText: ReadText): ContractAddresses {
   const deploymentPath = text("POD_DEPLOYMENT");
-  let deployment: Record<string, unknown> = {};
+  let deployment: Deployment = new Map();
   if (deploymentPath !== undefined) {
-    let parsed: unknown;
+    let content: string;
     try {
-      parsed = JSON.parse(readText(deploymentPath));
+      content = readText(deploymentPath);
     } catch (error) {
-      throw new ConfigError("POD_DEPLOYMENT", `cannot read ${deploymentPath} as JSON: ${error instanceof Error ? error.message : String(error)}`);
+      throw new ConfigError("POD_DEPLOYMENT", `cannot read ${deploymentPath}: ${error instanceof Error ? error.message : String(error)}`);
     }
-    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new ConfigError("POD_DEPLOYMENT", `${deploymentPath} is not a JSON object of addresses`);
-    deployment = parsed as Record<string, unknown>;
+    deployment = fromDeployment(() => parseDeployment(content, deploymentPath));
   }
   const address = (field: keyof ContractAddresses): Address => {
     const { variable, contract } = DEPLOYMENT_KEYS[field];
@@ -145,13 +146,9 @@ function parseContracts(text: (name: string) => string | undefined, readText: Re
       if (!isAddress(explicit, { strict: false })) throw new ConfigError(variable, `not an address: ${JSON.stringify(explicit)}`);
       return getAddress(explicit);
     }
-    // Ignition names a contract "<Module>#<Contract>"; the module differs between deployments.
-    const entries = Object.entries(deployment).filter(([key]) => key === contract || key.endsWith(`#${contract}`));
-    if (entries.length > 1) throw new ConfigError("POD_DEPLOYMENT", `${entries.length} entries for ${contract}; set ${variable}`);
-    const found = entries[0]?.[1];
+    const found = fromDeployment(() => deployedAddress(deployment, contract));
     if (found === undefined) throw new ConfigError(variable, `required (or POD_DEPLOYMENT with a ${contract} entry)`);
-    if (typeof found !== "string" || !isAddress(found, { strict: false })) throw new ConfigError("POD_DEPLOYMENT", `${contract} is not an address: ${JSON.stringify(found)}`);
-    return getAddress(found);
+    return found;
   };
   return {
     creditVault: address("creditVault"),
@@ -162,21 +159,24 @@ function parseContracts(text: (name: string) => string | undefined, readText: Re
   };
 }
 
-const isPrivateKey = (value: string): value is Hex => isHex(value) && value.length === 66;
+/** Runs a deployment read, reporting its DeploymentError against POD_DEPLOYMENT. */
+function fromDeployment<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (error instanceof DeploymentError) throw new ConfigError("POD_DEPLOYMENT", error.message);
+    throw error;
+  }
+}
 
 function parseKey(raw: string | undefined, readText: ReadText): Hex {
   if (raw === undefined) throw new ConfigError("POD_GATEWAY_KEY", "required: the gateway account's private key or a file holding it");
-  if (isPrivateKey(raw)) return raw;
-  if (/^(0x)?[0-9a-fA-F]{64}$/.test(raw)) throw new ConfigError("POD_GATEWAY_KEY", "a private key must start with 0x");
-  let content: string;
   try {
-    content = readText(raw).trim();
-  } catch {
-    // Never echo the value: it may be a mistyped key.
-    throw new ConfigError("POD_GATEWAY_KEY", "neither a private key (0x + 64 hex digits) nor a readable file");
+    return readPrivateKey(raw, readText);
+  } catch (error) {
+    if (error instanceof PrivateKeyError) throw new ConfigError("POD_GATEWAY_KEY", error.message);
+    throw error;
   }
-  if (!isPrivateKey(content)) throw new ConfigError("POD_GATEWAY_KEY", `the file ${raw} does not hold a private key (0x + 64 hex digits)`);
-  return content;
 }
 
 function parseStablecoins(raw: string | undefined): { asset: Address; unitsPerPod: bigint }[] {

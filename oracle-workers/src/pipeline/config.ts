@@ -5,7 +5,8 @@
 import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { getAddress, isAddress, isHex, type Address, type Hex } from "viem";
+import { getAddress, isAddress, type Address, type Hex } from "viem";
+import { PrivateKeyError, readPrivateKey } from "../../../sdk/src/privateKey.ts";
 import { deployedAddress, DeploymentError, parseDeployment, type Deployment } from "../../../sdk/src/deployment.ts";
 import type { OracleContracts } from "../epoch/types.ts";
 
@@ -164,24 +165,17 @@ function readDeployment(path: string | undefined, readText: ReadText): Deploymen
   }
 }
 
-const isPrivateKey = (value: string): value is Hex => isHex(value) && value.length === 66;
-
 function parseKey(variable: string, raw: string | undefined, readText: ReadText, required: boolean): Hex | undefined {
   if (raw === undefined) {
     if (required) throw new ConfigError(variable, "required: a private key or a file holding it");
     return undefined;
   }
-  if (isPrivateKey(raw)) return raw;
-  if (/^(0x)?[0-9a-fA-F]{64}$/.test(raw)) throw new ConfigError(variable, "a private key must start with 0x");
-  let content: string;
   try {
-    content = readText(raw).trim();
-  } catch {
-    // Never echo the value: it may be a mistyped key.
-    throw new ConfigError(variable, "neither a private key (0x + 64 hex digits) nor a readable file");
+    return readPrivateKey(raw, readText);
+  } catch (error) {
+    if (error instanceof PrivateKeyError) throw new ConfigError(variable, error.message);
+    throw error;
   }
-  if (!isPrivateKey(content)) throw new ConfigError(variable, `the file ${raw} does not hold a private key (0x + 64 hex digits)`);
-  return content;
 }
 
 function expandHome(path: string): string {
