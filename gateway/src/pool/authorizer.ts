@@ -4,7 +4,8 @@
  * (whether the node's account has an active bond), with a short cache so a reconnect storm or
  * the periodic re-check does not hammer the RPC.
  */
-import { stringToHex, type Address, type Hex, type PublicClient } from "viem";
+import type { Address, PublicClient } from "viem";
+import { registryModelId } from "../../../sdk/src/modelId.ts";
 import { bondManagerAbi, nodeRegistryAbi } from "../../../sdk/src/abi/contracts.ts";
 
 export type RefusalCode = "not_registered" | "banned_or_suspended" | "no_served_model";
@@ -18,14 +19,7 @@ export interface NodeAuthorizer {
   authorize(node: Address, models: readonly string[]): Promise<Authorization>;
 }
 
-/** The registry's model key: the id's UTF-8 bytes left-aligned in a bytes32 (undefined if longer). */
-export function registryModelId(model: string): Hex | undefined {
-  try {
-    return stringToHex(model, { size: 32 });
-  } catch {
-    return undefined;
-  }
-}
+export { registryModelId };
 
 /** NodeRegistry.NodeStatus */
 const STATUS_NONE = 0;

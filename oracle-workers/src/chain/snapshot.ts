@@ -7,6 +7,7 @@ import { getAddress, stringToHex, type Address, type Hex } from "viem";
 import { bondManagerAbi, nodeRegistryAbi, protocolParamsAbi } from "../../../sdk/src/abi/contracts.ts";
 import type { AccountAtClose, ClosingBlock, EpochChainState, NodeAtClose, OracleContracts } from "../epoch/types.ts";
 import { DEFAULT_REWARD_PARAMS, parseRewardParams, REWARD_PARAM_NAMES, type RewardParams } from "../rewards/params.ts";
+import { registryModelId } from "../../../sdk/src/modelId.ts";
 import type { ChainReader } from "./client.ts";
 
 export type EpochChainQuery = {
@@ -135,7 +136,7 @@ async function readModelWeights(
   at: { blockNumber: bigint },
 ): Promise<Map<string, number>> {
   const ids = [...new Set(models)].flatMap((model) => {
-    const id = modelIdOf(model);
+    const id = registryModelId(model) ?? null;
     return id === null ? [] : [{ model, id }];
   });
   const settings = await Promise.all(
@@ -147,12 +148,6 @@ async function readModelWeights(
     if (s.enabled) weights.set(model, s.workWeightPpm);
   });
   return weights;
-}
-
-/** The registry's bytes32 model id of a model name; null when the name cannot be one (> 32 bytes). */
-export function modelIdOf(model: string): Hex | null {
-  if (new TextEncoder().encode(model).length > 32) return null;
-  return stringToHex(model, { size: 32 });
 }
 
 function uniqueAddresses(addresses: Iterable<Address>): Address[] {
