@@ -4,7 +4,7 @@
  * API, listens on POD_GATEWAY_HOST:POD_GATEWAY_PORT (nodes join at /v1/nodes/ws) and, on SIGINT or
  * SIGTERM, stops accepting, lets requests in flight finish (bounded), closes the pool and store.
  */
-import type { Server } from "node:http";
+import type { Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { createPublicClient, http, webSocket, type PublicClient } from "viem";
@@ -80,6 +80,12 @@ export async function serveGateway(config: GatewayConfig): Promise<{ server: Ser
     throw error;
   }
   pool.attach(server);
+  // HTTP requests in flight, for the drain at shutdown (nodes' WebSockets are not requests).
+  let inFlight = 0;
+  server.on("request", (_req, res: ServerResponse) => {
+    inFlight++;
+    res.once("close", () => inFlight--);
+  });
   const address = server.address() as AddressInfo;
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
@@ -91,10 +97,13 @@ export async function serveGateway(config: GatewayConfig): Promise<{ server: Ser
       log("info", "pod-gateway stopping");
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
-      const cut = setTimeout(() => server.closeAllConnections(), DRAIN_MS);
-      await closed;
-      clearTimeout(cut);
+      // Requests in flight finish on their nodes (bounded); only then are the nodes let go, since
+      // the server's close waits for their sockets too.
+      const cut = Date.now() + DRAIN_MS;
+      while (inFlight > 0 && Date.now() < cut) await new Promise((resolve) => setTimeout(resolve, 20));
+      server.closeAllConnections();
       await pool.close();
+      await closed;
       await store.close();
       log("info", "pod-gateway stopped");
     })());
