@@ -8,6 +8,10 @@ import { DEFAULT_DECIDE_PARAMS, decide, formatLog10, logBinomialTail, logChoose,
 import { buildEvidence, canonicalJson, EvidenceError, parseEvidence, readEvidence, serializeEvidence, writeEvidence } from "../src/validate/evidence.ts";
 import { emptyRecord, failingEpochs, prioritise, recordAll, recordSample, StrikeError, strikeWeight, totalStrikes, type NodeRecord } from "../src/validate/strikes.ts";
 import type { CheckName, CheckResult, SampleVerdict } from "../src/validate/types.ts";
+import { serveOracle } from "../src/cosign/server.ts";
+import { fetchInvalidations, readInvalidations } from "../src/sources/invalidations.ts";
+import { invalidationsFor, invalidationsRoutes, storeInvalidations } from "../src/validate/invalidations.ts";
+import { nodeStatus, ValidatorMetrics } from "../src/validate/status.ts";
 
 const NODE: Address = getAddress("0x00000000000000000000000000000000000000a1");
 const ACCOUNT: Address = getAddress("0x00000000000000000000000000000000000000b2");
@@ -292,5 +296,84 @@ describe("validate: evidence", () => {
       () => buildEvidence({ node: NODE, account: ACCOUNT, validator: VALIDATOR, failures: record.failures, pairs: pairs.slice(1), decision: decide(record), params: DEFAULT_DECIDE_PARAMS, maxWeight: 3, currentEpoch: 3 }),
       /no sampled pair for failing request req-5/,
     );
+  });
+});
+
+describe("validate: invalidations and status", () => {
+  const HASH_A = `0x${"aa".repeat(32)}` as const;
+  const HASH_B = `0x${"BB".repeat(32)}` as const;
+
+  it("stores one file per node and epoch, merges later convictions, and serves what the oracle's parser reads", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "pod-invalidations-"));
+    const served = await serveOracle(invalidationsRoutes(dir), { host: "127.0.0.1", port: 0 });
+    try {
+      assert.deepEqual(await fetchInvalidations(served.url, 4, { retries: 0 }), []); // nothing stored yet
+      const first = invalidationsFor(NODE.toLowerCase() as Address, [4, 3, 4], HASH_A, "logprobs failed 3 of 3 samples");
+      assert.deepEqual(first.map((i) => [i.node, i.epoch, i.evidenceHash]), [
+        [NODE, 3, HASH_A],
+        [NODE, 4, HASH_A],
+      ]);
+      const paths = await storeInvalidations(dir, first);
+      assert.deepEqual(paths.sort(), [join(dir, "invalidations", `${NODE}-3.json`), join(dir, "invalidations", `${NODE}-4.json`)]);
+      // A second conviction of the same node and epoch joins the file; storing it twice changes nothing.
+      const second = invalidationsFor(NODE, [4], HASH_B, "x".repeat(2_000));
+      await storeInvalidations(dir, second);
+      await storeInvalidations(dir, second);
+      const served4 = await fetchInvalidations(served.url, 4, { retries: 0 });
+      assert.deepEqual(served4, [
+        { node: NODE, epoch: 4, evidenceHash: HASH_A, reason: "logprobs failed 3 of 3 samples" },
+        { node: NODE, epoch: 4, evidenceHash: HASH_B.toLowerCase(), reason: "x".repeat(1_000) },
+      ]);
+      // The folder and the endpoint say the same, read the oracle's way.
+      assert.deepEqual(await readInvalidations(4, { dir: join(dir, "invalidations") }), served4);
+      assert.deepEqual(await readInvalidations(3, { urls: [served.url], retries: 0 }), [first[0]]);
+      assert.deepEqual(await fetchInvalidations(served.url, 5, { retries: 0 }), []);
+      for (const bad of ["", "-1", "abc", "1.5", "01"]) {
+        const res = await fetch(`${served.url}/invalidations?epoch=${bad}`);
+        assert.equal(res.status, 400, bad);
+      }
+    } finally {
+      await served.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("shows per-node status and counts samples by result and check", async () => {
+    let record = emptyRecord(NODE, ACCOUNT);
+    const metrics = new ValidatorMetrics();
+    for (const v of [verdict(1), verdict(2, { usage: 1 }), verdict(3, { usage: 1, speed: 0 })]) {
+      record = recordSample(record, v);
+      metrics.sample(v);
+    }
+    const decision = decide(record);
+    assert.equal(decision.convict, true);
+    metrics.conviction();
+    const status = nodeStatus(record, decision);
+    assert.deepEqual(
+      { ...status, pHonest: undefined, log10PHonest: undefined, reason: undefined },
+      {
+        node: NODE,
+        account: ACCOUNT,
+        samples: 3,
+        passes: 1,
+        failedSamples: 2,
+        strikes: 7,
+        failuresByCheck: { logprobs: 0, tokenization: 0, speed: 1, usage: 2 },
+        pHonest: undefined,
+        log10PHonest: undefined,
+        convicted: true,
+        reason: undefined,
+        reportId: null,
+        evidenceHash: null,
+      },
+    );
+    // 6 usage strikes in 7 trials at 1e-3, times 4 checks.
+    assert.ok(Math.abs(status.log10PHonest - Math.log10(4 * (7 * 1e-18 * 0.999 + 1e-21))) < 1e-9);
+    const text = await metrics.text();
+    assert.match(text, /validator_samples_total\{result="pass"\} 1/);
+    assert.match(text, /validator_samples_total\{result="fail"\} 2/);
+    assert.match(text, /validator_checks_total\{check="usage",result="fail"\} 2/);
+    assert.match(text, /validator_checks_total\{check="logprobs",result="pass"\} 3/);
+    assert.match(text, /validator_convictions_total 1/);
   });
 });
