@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { getAddress, type Address } from "viem";
-import { DEFAULT_DECIDE_PARAMS, decide, formatLog10, logBinomialTail, logChoose, type DecideParams } from "../src/validate/decide.ts";
+import { DEFAULT_DECIDE_PARAMS, decide, formatLog10, honestConvictionRisk, logBinomialTail, logChoose, type DecideParams } from "../src/validate/decide.ts";
 import { buildEvidence, canonicalJson, EvidenceError, parseEvidence, readEvidence, serializeEvidence, writeEvidence } from "../src/validate/evidence.ts";
 import { emptyRecord, failingEpochs, prioritise, recordAll, recordSample, StrikeError, strikeWeight, totalStrikes, type NodeRecord } from "../src/validate/strikes.ts";
 import type { CheckName, CheckResult, SampleVerdict } from "../src/validate/types.ts";
@@ -178,6 +178,28 @@ describe("validate: decision", () => {
     }
     assert.ok(failures > 40 && failures < 120, `about 4 failures per node expected, got ${failures} in 20`);
     assert.ok(worst > -6, `closest to conviction: ${worst}`);
+  });
+
+  it("the sequential false-conviction risk: exact against every sequence of 12 samples, about 1.5e-6 per check over 1,000", () => {
+    const params = { ...DEFAULT_DECIDE_PARAMS, convictBelow: 0.02, falseFailureRate: { ...DEFAULT_DECIDE_PARAMS.falseFailureRate, speed: 0.3 } };
+    const n = 12;
+    let brute = 0;
+    for (let mask = 0; mask < 1 << n; mask++) {
+      let record = emptyRecord(NODE, ACCOUNT);
+      let failures = 0;
+      for (let i = 0; i < n; i++) {
+        const fails = (mask >> i) & 1;
+        failures += fails;
+        record = recordSample(record, verdict(i, fails ? { speed: 0 } : {}));
+        if (decide(record, params).convict) break;
+      }
+      // Each convicting prefix once: the masks whose later bits are all 0 stand for it.
+      if (decide(record, params).convict && mask >> record.samples === 0) brute += 0.3 ** failures * 0.7 ** (record.samples - failures);
+    }
+    assert.ok(brute > 1e-3, String(brute));
+    assert.ok(Math.abs(honestConvictionRisk(n, 0.3, 4, params) - brute) < 1e-12, `${honestConvictionRisk(n, 0.3, 4, params)} vs ${brute}`);
+    const risk = honestConvictionRisk(1000, 1e-3);
+    assert.ok(risk > 1e-6 && risk < 2e-6, String(risk));
   });
 
   it("an honest node with 4 failures of one check in 1,000 samples (4x its rate) is far from conviction", () => {

@@ -144,3 +144,29 @@ export function formatLog10(log10: number): string {
   if (mantissa >= 9.995) [mantissa, e] = [1, e + 1];
   return `${mantissa.toFixed(2)}e${e}`;
 }
+
+/**
+ * The exact probability that an honest node, failing one check at exactly `rate` per sample
+ * (1 strike each, the other checks clean), is ever convicted within `samples` samples when
+ * `decide` runs after every sample with `checks` checks running: the sequential (repeated
+ * look) false-conviction risk, computed by dynamic programming over the failure count.
+ */
+export function honestConvictionRisk(samples: number, rate: number, checks = 4, params: DecideParams = DEFAULT_DECIDE_PARAMS): number {
+  if (!(rate > 0 && rate < 1)) throw new RangeError(`rate must be within (0, 1), got ${rate}`);
+  const logLimit = Math.log(params.convictBelow) - Math.log(checks);
+  // alive[f]: probability of f failures so far without a conviction yet.
+  let alive = [1];
+  let convicted = 0;
+  let boundary = 1; // the fewest failures that convict at the current n (non-decreasing in n)
+  for (let n = 1; n <= samples; n++) {
+    const next = new Array<number>(alive.length + 1).fill(0);
+    for (let f = 0; f < alive.length; f++) {
+      next[f]! += alive[f]! * (1 - rate);
+      next[f + 1]! += alive[f]! * rate;
+    }
+    while (boundary <= n && !(boundary >= params.minFailedSamples && logBinomialTail(n, boundary, rate) < logLimit)) boundary++;
+    for (let f = boundary; f < next.length; f++) convicted += next[f]!;
+    alive = next.slice(0, Math.min(boundary, next.length));
+  }
+  return convicted;
+}
