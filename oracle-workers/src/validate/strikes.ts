@@ -44,8 +44,25 @@ export type NodeRecord = {
   /** The failing verdicts kept as evidence, oldest first (at most `MAX_KEPT_FAILURES`). */
   failures: readonly SampleVerdict[];
   /** Request ids already recorded, so a sample counted twice is not two samples. */
-  seen: ReadonlySet<string>;
+  seen: SeenIds;
 };
+
+/**
+ * A persistent set of request ids: full chunks are shared between records, only the newest
+ * chunk (at most SEEN_CHUNK ids) is copied, so recording stays cheap after 100,000 samples.
+ */
+export type SeenIds = { readonly frozen: readonly ReadonlySet<string>[]; readonly recent: ReadonlySet<string> };
+
+const SEEN_CHUNK = 256;
+
+export function hasSeen(seen: SeenIds, requestId: string): boolean {
+  return seen.recent.has(requestId) || seen.frozen.some((chunk) => chunk.has(requestId));
+}
+
+function withSeen(seen: SeenIds, requestId: string): SeenIds {
+  if (seen.recent.size >= SEEN_CHUNK) return { frozen: [...seen.frozen, seen.recent], recent: new Set([requestId]) };
+  return { frozen: seen.frozen, recent: new Set(seen.recent).add(requestId) };
+}
 
 /** The failing verdicts a record keeps; a node convicted never needs more, an honest one never reaches it. */
 export const MAX_KEPT_FAILURES = 64;
@@ -76,14 +93,14 @@ export function emptyRecord(node: Address, account: Address): NodeRecord {
     flagged: 0,
     byCheck: { logprobs: tally(), tokenization: tally(), speed: tally(), usage: tally() },
     failures: [],
-    seen: new Set(),
+    seen: { frozen: [], recent: new Set() },
   };
 }
 
 /** The record with `verdict` added; the same record when its request id was recorded already. */
 export function recordSample(record: NodeRecord, verdict: SampleVerdict, weighting: StrikeWeighting = DEFAULT_WEIGHTING): NodeRecord {
   if (verdict.node.toLowerCase() !== record.node.toLowerCase()) throw new StrikeError(`verdict of node ${verdict.node} recorded for ${record.node}`);
-  if (record.seen.has(verdict.requestId)) return record;
+  if (hasSeen(record.seen, verdict.requestId)) return record;
   const byCheck = { ...record.byCheck };
   const ran = new Set<CheckName>();
   let failed = false;
@@ -98,8 +115,7 @@ export function recordSample(record: NodeRecord, verdict: SampleVerdict, weighti
   }
   // The verdict's own pass must agree with its results: a contradiction is a bug upstream.
   if (verdict.pass === failed) throw new StrikeError(`verdict ${verdict.requestId} says pass=${verdict.pass} but its results ${failed ? "fail" : "pass"}`);
-  const seen = new Set(record.seen);
-  seen.add(verdict.requestId);
+  const seen = withSeen(record.seen, verdict.requestId);
   const failures = failed ? [...record.failures, verdict].slice(-MAX_KEPT_FAILURES) : record.failures;
   return {
     ...record,
