@@ -126,6 +126,20 @@ describe("validate: reporting a convicted node on-chain", () => {
     metrics.report("already_open");
     assert.equal(await core.publicClient.getBlockNumber(), blockBefore);
     assert.equal(await core.nodeReports.read.reportCount(), 1n);
+    // A stale read (the first report landed after it): the DuplicateReport revert ends the same way.
+    const stale = {
+      ...core.publicClient,
+      readContract: ((args: { functionName: string }) =>
+        args.functionName === "hasOpenReport" ? Promise.resolve(false) : core.publicClient.readContract(args as never)) as typeof core.publicClient.readContract,
+    };
+    assert.deepEqual(await reportNode(core.bob, stale, core.nr, core.k, hash, proof), { alreadyReported: true, reportId: 1n });
+    // The node's own account may not report it, even as a validator.
+    const aliceProof = validatorProof(core.a, [core.a, core.b, core.c]);
+    await assert.rejects(reportNode(core.alice, core.publicClient, core.nr, core.k, hash, aliceProof), (error: unknown) => {
+      assert.ok(error instanceof ContractRevertError);
+      assert.deepEqual(error.error, { name: "SelfReport", args: [core.a, core.k] });
+      return true;
+    });
 
     // The node's receipts of the affected epochs are invalidated for the oracle.
     await storeInvalidations(dir, invalidationsFor(core.k, bundle.epochs, hash, decision.reason));

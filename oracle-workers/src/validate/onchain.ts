@@ -7,7 +7,7 @@ import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { getAddress, isAddressEqual, parseEventLogs, type Address, type Hash, type Hex } from "viem";
 import { nodeReportsAbi } from "../../../sdk/src/abi/contracts.ts";
 import type { ChainReader, ChainWriter } from "../chain/client.ts";
-import { throwDecoded, TransactionRevertedError } from "../chain/errors.ts";
+import { decodeContractError, throwDecoded, TransactionRevertedError } from "../chain/errors.ts";
 import { sortAddresses } from "../epoch/validators.ts";
 
 export class NotInValidatorSet extends Error {
@@ -47,8 +47,9 @@ const OPEN = 1; // INodeReports.ReportStatus.Open
 /**
  * Reports `nodeKey` with `evidenceHash` from `wallet`'s account and returns the report id from
  * the NodeReported event. When the account has an open report on the node already, sends nothing
- * and returns that report's id. Reverts come back as ContractRevertError with the decoded custom
- * error (NotValidator, SelfReport, NodeNotReportable, EmptyEvidence, DuplicateReport).
+ * and returns that report's id (also when the simulation says DuplicateReport: a report of this
+ * account landed since the check). Other reverts come back as ContractRevertError with the
+ * decoded custom error (NotValidator, SelfReport, NodeNotReportable, EmptyEvidence).
  */
 export async function reportNode(
   wallet: ChainWriter,
@@ -71,6 +72,8 @@ export async function reportNode(
       account: wallet.account,
     }));
   } catch (error) {
+    // Our own earlier report (another process of this validator) may have landed since the check.
+    if (decodeContractError(error)?.name === "DuplicateReport") return { alreadyReported: true, reportId: await findOpenReport(client, nodeReports, reporter, nodeKey) };
     throwDecoded(error, "NodeReports.reportNode");
   }
   const txHash = await wallet.writeContract({ ...request, chain: wallet.chain, account: wallet.account });
