@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { getAddress, type Address } from "viem";
 import { DEFAULT_DECIDE_PARAMS, decide, formatLog10, honestConvictionRisk, logBinomialTail, logChoose, type DecideParams } from "../src/validate/decide.ts";
-import { buildEvidence, canonicalJson, EvidenceError, parseEvidence, readEvidence, serializeEvidence, writeEvidence } from "../src/validate/evidence.ts";
+import { buildEvidence, canonicalJson, EvidenceError, evidenceHashOf, parseEvidence, readEvidence, serializeEvidence, writeEvidence } from "../src/validate/evidence.ts";
 import { emptyRecord, failingEpochs, prioritise, recordAll, recordSample, StrikeError, strikeWeight, totalStrikes, type NodeRecord } from "../src/validate/strikes.ts";
 import type { CheckName, CheckResult, SampleVerdict } from "../src/validate/types.ts";
 import { serveOracle } from "../src/cosign/server.ts";
@@ -224,7 +224,7 @@ describe("validate: decision", () => {
     assert.ok(Math.abs(at(9).pHonest - 4.3744e-6) < 1e-9 && Math.abs(at(10).pHonest - 4.2971e-7) < 1e-10);
   });
 
-  it("convicts a node failing every sample within 3 samples (1 if severe, but never on one sample alone)", () => {
+  it("convicts a node failing every sample within 3 samples (2 if severe: one sample alone never convicts)", () => {
     assert.equal(samplesToConvict("logprobs", 0), 3); // 4 * (1e-3)^3 = 4e-9; at 2: 4e-6
     assert.equal(samplesToConvict("usage", 0.5), 2); // 2 strikes each: 4 * (1e-3)^4 at 2
     assert.equal(samplesToConvict("usage", 1), 2); // 3 strikes: 4e-9 at 1, but 2 failing samples needed
@@ -306,7 +306,6 @@ describe("validate: evidence", () => {
       // Same content, not canonical (pretty-printed): refused even under its own hash.
       const pretty = JSON.stringify(JSON.parse(text), null, 1);
       assert.throws(() => parseEvidence(pretty, serializeEvidence(bundle).hash), /hashes to/);
-      const { evidenceHashOf } = await import("../src/validate/evidence.ts");
       assert.throws(() => parseEvidence(pretty, evidenceHashOf(pretty)), /canonical/);
     } finally {
       await rm(dir, { recursive: true, force: true });
