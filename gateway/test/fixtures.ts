@@ -52,6 +52,10 @@ export async function startGateway(
     deploy?: CoreOptions;
     /** The epoch the gateway labels receipts with (default: EPOCH). */
     epochAt?: () => number;
+    /** fsync each (group) commit, as production does (default off: faster tests). */
+    syncCommits?: boolean;
+    /** How long chain reads are reused (default 0: every check reads the chain). */
+    chainCacheMs?: number;
   } = {},
 ) {
   const connection = await network.create();
@@ -64,16 +68,17 @@ export async function startGateway(
   const gateway = getAddress(core.dave.account.address);
 
   const dataDir = await mkdtemp(join(tmpdir(), "pod-gw-api-"));
-  const store = await openStore({ dataDir, syncCommits: false });
+  const store = await openStore({ dataDir, syncCommits: options.syncCommits ?? false });
+  const chainCacheMs = options.chainCacheMs ?? 0;
   const pool = new NodePool({
     gatewayId: "gw-api-test",
     chainId,
-    authorizer: new OnChainNodeAuthorizer({ client: core.publicClient, nodeRegistry: core.nodeRegistry.address, bondManager: core.bondManager.address, cacheTtlMs: 0 }),
+    authorizer: new OnChainNodeAuthorizer({ client: core.publicClient, nodeRegistry: core.nodeRegistry.address, bondManager: core.bondManager.address, cacheTtlMs: chainCacheMs }),
     reauthorizeIntervalMs: 60_000,
     stallTimeoutMs: 10_000,
   });
   const credit = new CreditGuard({
-    vault: new CreditVaultReader({ client: core.publicClient, creditVault: vault, ttlMs: 0 }),
+    vault: new CreditVaultReader({ client: core.publicClient, creditVault: vault, ttlMs: chainCacheMs }),
     prices: new ModelPriceReader({ client: core.publicClient, protocolParams: getAddress(core.protocolParams.address), ttlMs: 60_000 }),
     pricing: parsePricingConfig({ pod: getAddress(core.podToken.address), stablecoins: [{ asset: usd, unitsPerPod: UNITS_PER_POD }] }),
   });
