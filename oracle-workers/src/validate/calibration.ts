@@ -8,10 +8,14 @@
  *   model is one float32 ulp (9.54e-7); perturbed weights (4-bit) deviate by >= 1e-2 on average
  *   and a substitute model by ~0.17, so 100x leaves a gap of two decades on either side.
  * - top-k overlap: honest overlap minus TOP_OVERLAP_SLACK (0.2), as near-ties may swap the k-th id.
- * - tokenization: a random-weight model samples non-canonical token splits, so re-tokenizing its
- *   text differs honestly (relative edit distance up to ~0.33 over 64 tokens on the tiny model):
- *   TOKENIZATION_MARGIN (1.5x) above the worst honest ratio, capped at 1, plus an absolute slack of
- *   a few tokens for short outputs. decode(ids) == text is exact and needs no calibration.
+ * - tokenization: decode(ids) == text and "every id is a vocabulary token" are exact and need no
+ *   calibration. Re-tokenizing the text is not: a model may sample non-canonical splits, and a
+ *   random-weight model does so heavily (up to 0.33 relative edit distance on 64 sampled tokens,
+ *   1.0 when greedy decoding repeats "A" ten times, which re-tokenizes to 2 ids). The default ratio
+ *   is therefore 1 (the statistic is reported, never fails) for the project's seeded models; a
+ *   pretrained model can lower it per model by JSON after measuring a large honest set.
+ *   calibrate() sets TOKENIZATION_MARGIN (1.5x) above the worst honest ratio, capped at 1, and
+ *   never below the base value (rare honest repeats dominate the tail).
  * - speed: a relative tolerance on the governed [min, max] tokens/s (timings are whole ms).
  */
 import type { LogprobStats, TokenizationStats } from "./stats.ts";
@@ -45,7 +49,7 @@ export const TOKENIZATION_MARGIN = 1.5;
 /** Defaults measured on pod-gpt2-tiny (see the module comment); fine for any float32 CPU/GPU node. */
 export const DEFAULT_CALIBRATION: ModelCalibration = {
   logprobs: { maxAbsDeviation: 1e-4, meanAbsDeviation: 5e-5, minTopOverlap: 0.8 },
-  tokenization: { maxRelativeEditDistance: 0.5, editSlackTokens: 4 },
+  tokenization: { maxRelativeEditDistance: 1, editSlackTokens: 4 },
   speed: { tolerance: 0.25 },
 };
 

@@ -10,7 +10,7 @@ import { hashLogprobs, hashTokenIds, verifyReceipt } from "../../../sdk/src/rece
 import type { ValidatorSample } from "../../../gateway/src/store/types.ts";
 import { DEFAULT_CHAT_FORMAT, formatChat, type ChatMessage } from "../../../node/src/engine/chat.ts";
 import type { ModelCalibration } from "./calibration.ts";
-import type { LogprobRecomputer, Recomputation } from "./recompute.ts";
+import { RecomputeInputError, type LogprobRecomputer, type Recomputation } from "./recompute.ts";
 import { logprobStats, tokenizationStats, type ReportedLogprobs, type TextTokenizer } from "./stats.ts";
 import type { CheckResult, SampleVerdict } from "./types.ts";
 
@@ -28,6 +28,9 @@ function overSeverity(measured: number, threshold: number): number {
   if (!(measured > threshold)) return 0;
   return Number.isFinite(measured) && threshold > 0 ? Math.min(1, Math.max(0, 1 - threshold / measured)) : 1;
 }
+
+/** The mean overlap is a float sum of ratios: 4/5 at every position must equal a 0.8 minimum. */
+const OVERLAP_EPSILON = 1e-9;
 
 const fmt = (x: number): string => (Number.isFinite(x) ? x.toPrecision(3) : String(x));
 
@@ -48,7 +51,7 @@ export function logprobFingerprint(reported: ReportedLogprobs, recomputed: Repor
   const candidates = [
     { ratio: s.maxAbsDeviation / t.maxAbsDeviation, measured: s.maxAbsDeviation, threshold: t.maxAbsDeviation, fail: s.maxAbsDeviation > t.maxAbsDeviation || Number.isNaN(s.maxAbsDeviation), severity: overSeverity(s.maxAbsDeviation, t.maxAbsDeviation) },
     { ratio: s.meanAbsDeviation / t.meanAbsDeviation, measured: s.meanAbsDeviation, threshold: t.meanAbsDeviation, fail: s.meanAbsDeviation > t.meanAbsDeviation, severity: overSeverity(s.meanAbsDeviation, t.meanAbsDeviation) },
-    { ratio: overlapAllowed > 0 ? overlapShortfall / overlapAllowed : overlapShortfall > 0 ? Infinity : 0, measured: s.topOverlap, threshold: t.minTopOverlap, fail: s.topOverlap < t.minTopOverlap, severity: t.minTopOverlap > 0 ? Math.min(1, (t.minTopOverlap - s.topOverlap) / t.minTopOverlap) : 0 },
+    { ratio: overlapAllowed > 0 ? overlapShortfall / overlapAllowed : overlapShortfall > 0 ? Infinity : 0, measured: s.topOverlap, threshold: t.minTopOverlap, fail: s.topOverlap < t.minTopOverlap - OVERLAP_EPSILON, severity: t.minTopOverlap > 0 ? Math.min(1, (t.minTopOverlap - s.topOverlap) / t.minTopOverlap) : 0 },
   ];
   const failing = candidates.filter((c) => c.fail);
   const worst = (failing.length > 0 ? failing : candidates).reduce((a, b) => (b.ratio > a.ratio ? b : a));
@@ -65,8 +68,10 @@ export function logprobFingerprint(reported: ReportedLogprobs, recomputed: Repor
 export type TokenizationOptions = { eosTokenId: number; /** Stop strings of the request (the text is cut where one starts). */ stops: readonly string[] };
 
 /**
- * decode(ids) must reproduce the text exactly (up to a stop string), and re-tokenizing the text
- * must give nearly the claimed ids: edit distance within max(slack, ratio · length).
+ * Every claimed id must be a token of the vocabulary and decode(ids) must reproduce the text
+ * exactly (up to a stop string): a wrong tokenizer fails here. Re-tokenizing the text must give
+ * nearly the claimed ids: edit distance within max(slack, ratio · length). Models may sample
+ * non-canonical splits ("AAAA" as four "A"s), so that ratio is calibrated per model.
  */
 export function tokenization(responseText: string, outputTokenIds: readonly number[], tokenizer: TextTokenizer, calibration: ModelCalibration, options: TokenizationOptions): CheckResult {
   const s = tokenizationStats(responseText, outputTokenIds, tokenizer, options.eosTokenId, options.stops);
@@ -75,6 +80,7 @@ export function tokenization(responseText: string, outputTokenIds: readonly numb
   const allowed = Math.max(t.editSlackTokens, t.maxRelativeEditDistance * length);
   const threshold = allowed / length;
   const counts = `claimed ${s.claimed} ids, text re-tokenizes to ${s.retokenized}, edit distance ${s.editDistance} (≤ ${fmt(allowed)})`;
+  if (s.unknownIds > 0) return { check: "tokenization", pass: false, severity: 1, measured: 1, threshold, detail: `${s.unknownIds} claimed ids are no token of the model's vocabulary; ${counts}` };
   if (!s.decodeMatches) return { check: "tokenization", pass: false, severity: 1, measured: 1, threshold, detail: `decoding the claimed ids does not give the returned text; ${counts}` };
   const pass = s.editDistance <= allowed;
   return {
@@ -166,7 +172,7 @@ export class SampleMismatchError extends Error {
 }
 
 /** Evidence kept with a verdict: the recomputation and what the node signed. */
-export type SampleRecomputation = Recomputation & { topK: number };
+export type SampleRecomputation = { topK: number; recomputed: Recomputation | null };
 
 /** Stop strings of the request: its `stop` parameter and the chat format's own. */
 export function requestStops(sample: ValidatorSample, chatFormat: string = DEFAULT_CHAT_FORMAT): string[] {
@@ -201,16 +207,25 @@ export async function validateSample(sample: SampleInput, receipt: SampleReceipt
 
   // A few more alternatives than reported, so a near-tie swapped at the k-th place still matches by id.
   const topK = Math.max(0, ...sample.logprobs.top.map((t) => t.length)) + 2;
-  const recomputed = await deps.recomputer.recompute(sample.promptTokenIds, sample.outputTokenIds, topK);
-  if (recomputed.modelId !== receipt.model) throw new SampleMismatchError(requestId, `recomputer holds ${recomputed.modelId}, not ${receipt.model}`);
+  let recomputed: Recomputation | null = null;
+  let logprobs: CheckResult;
+  try {
+    recomputed = await deps.recomputer.recompute(sample.promptTokenIds, sample.outputTokenIds, topK);
+    if (recomputed.modelId !== receipt.model) throw new SampleMismatchError(requestId, `recomputer holds ${recomputed.modelId}, not ${receipt.model}`);
+    logprobs = logprobFingerprint(sample.logprobs, recomputed, deps.calibration);
+  } catch (error) {
+    // Ids the approved model cannot score (out of vocabulary, past the context) are the node's claim.
+    if (!(error instanceof RecomputeInputError)) throw error;
+    logprobs = { check: "logprobs", pass: false, severity: 1, measured: 1, threshold: 0, detail: `the approved model cannot score the signed ids: ${error.message}` };
+  }
 
   const results: CheckResult[] = [
-    logprobFingerprint(sample.logprobs, recomputed, deps.calibration),
+    logprobs,
     tokenization(sample.responseText, sample.outputTokenIds, deps.tokenizer, deps.calibration, { eosTokenId: deps.eosTokenId, stops: requestStops(sample, deps.chatFormat) }),
     speed(r.outputTokens, r.firstTokenMs, r.totalMs, deps.speedBounds, deps.calibration.speed.tolerance),
     usage({ promptTokens: receipt.promptTokens, completionTokens: receipt.completionTokens }, sample.promptTokenIds.length, sample.outputTokenIds.length, { promptTokens: r.promptTokens, outputTokens: r.outputTokens }),
   ];
-  const recomputation: SampleRecomputation = { ...recomputed, topK };
+  const recomputation: SampleRecomputation = { topK, recomputed };
   return {
     requestId,
     epoch: receipt.epoch,

@@ -81,7 +81,7 @@ export class Recomputer implements LogprobRecomputer {
     return this.model.manifest.modelId;
   }
 
-  recompute(promptTokenIds: readonly number[], outputTokenIds: readonly number[], topK: number): Promise<Recomputation> {
+  async recompute(promptTokenIds: readonly number[], outputTokenIds: readonly number[], topK: number): Promise<Recomputation> {
     this.checkInput(promptTokenIds, outputTokenIds, topK);
     const run = this.queue.then(() => this.score(promptTokenIds, outputTokenIds, topK));
     this.queue = run.catch(() => undefined);

@@ -67,7 +67,7 @@ export function editDistance(a: readonly number[], b: readonly number[]): number
 }
 
 /** The subset of the node's Tokenizer the tokenization check needs. */
-export type TextTokenizer = { encode(text: string): number[]; decode(ids: readonly number[]): string };
+export type TextTokenizer = { encode(text: string): number[]; decode(ids: readonly number[]): string; tokenBytes(id: number): Uint8Array };
 
 export type TokenizationStats = {
   /** Claimed output ids without a final end-of-sequence token (it has no text). */
@@ -79,6 +79,8 @@ export type TokenizationStats = {
   relativeEditDistance: number;
   /** decode(claimed ids) is the text, or the text followed by a stop string (and what the stop token carried). */
   decodeMatches: boolean;
+  /** Claimed ids that are no token of the vocabulary (no bytes): invisible in the text, yet counted. */
+  unknownIds: number;
 };
 
 export function tokenizationStats(text: string, outputTokenIds: readonly number[], tokenizer: TextTokenizer, eosTokenId: number, stops: readonly string[]): TokenizationStats {
@@ -91,6 +93,7 @@ export function tokenizationStats(text: string, outputTokenIds: readonly number[
     editDistance: distance,
     relativeEditDistance: distance / Math.max(claimed.length, retokenized.length, 1),
     decodeMatches: decodeMatches(tokenizer.decode(claimed), text, stops),
+    unknownIds: claimed.filter((id) => !Number.isInteger(id) || id < 0 || tokenizer.tokenBytes(id).length === 0).length,
   };
 }
 
