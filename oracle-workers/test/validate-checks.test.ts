@@ -13,8 +13,8 @@ import { NodeService, type RunOutput } from "../../node/src/service.ts";
 import type { ModelVariant } from "../../node/src/model/build.ts";
 import { hashLogprobs, hashTokenIds, signReceipt } from "../../sdk/src/receipt.ts";
 import type { InferenceResult } from "../../sdk/src/nodeProtocol.ts";
-import { CalibrationError, CalibrationTable, DEFAULT_CALIBRATION, calibrate, parseCalibration, type ModelCalibration } from "../src/validate/calibration.ts";
-import { SampleMismatchError, logprobFingerprint, speed, tokenization, usage, validateSample, type SampleInput, type SampleReceipt, type ValidationDeps } from "../src/validate/checks.ts";
+import { CalibrationError, CalibrationTable, DEFAULT_CALIBRATION, calibrate, measureHonest, parseCalibration, type ModelCalibration } from "../src/validate/calibration.ts";
+import { SampleMismatchError, logprobFingerprint, requestStops, speed, tokenization, usage, validateSample, type SampleInput, type SampleReceipt, type ValidationDeps } from "../src/validate/checks.ts";
 import { Recomputer } from "../src/validate/recompute.ts";
 import { editDistance, logprobStats, tokenizationStats, type ReportedLogprobs } from "../src/validate/stats.ts";
 
@@ -288,7 +288,7 @@ test("honest node batching concurrent requests (chat with stop strings, greedy a
     const verdict = await validateSample(sample, receipt, deps);
     assert.deepEqual(verdictOf(verdict.results), ALL_PASS, JSON.stringify(verdict.results, null, 1));
     const recomputed = (verdict.recomputation as { recomputed: ReportedLogprobs }).recomputed;
-    measurements.push({ logprobs: logprobStats(sample.logprobs, recomputed), tokenization: tokenizationStats(sample.responseText, sample.outputTokenIds, deps.tokenizer, EOS, []) });
+    measurements.push(measureHonest(sample, recomputed, { tokenizer: deps.tokenizer, eosTokenId: EOS, stops: requestStops(sample) }));
   }
   const report = calibrate(measurements);
   t.diagnostic(`honest noise over ${report.samples} batched samples: max |Δ| ${report.honest.maxAbsDeviation.toExponential(3)}, mean |Δ| ${report.honest.meanAbsDeviation.toExponential(3)}, top overlap ${report.honest.minTopOverlap}, re-tokenization ${report.honest.maxRelativeEditDistance.toFixed(3)}`);

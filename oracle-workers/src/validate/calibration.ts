@@ -18,7 +18,7 @@
  *   never below the base value (rare honest repeats dominate the tail).
  * - speed: a relative tolerance on the governed [min, max] tokens/s (timings are whole ms).
  */
-import type { LogprobStats, TokenizationStats } from "./stats.ts";
+import { logprobStats, tokenizationStats, type LogprobStats, type ReportedLogprobs, type TextTokenizer, type TokenizationStats } from "./stats.ts";
 
 export type ModelCalibration = {
   logprobs: {
@@ -123,6 +123,18 @@ export class CalibrationTable {
 
 /** One honest generation, measured with the checks' own statistics. */
 export type HonestMeasurement = { logprobs: LogprobStats; tokenization?: TokenizationStats | undefined };
+
+/** Measures one honest generation against its recomputation (tokenization too when a tokenizer is given). */
+export function measureHonest(
+  sample: { responseText: string; outputTokenIds: readonly number[]; logprobs: ReportedLogprobs },
+  recomputed: ReportedLogprobs,
+  text?: { tokenizer: TextTokenizer; eosTokenId: number; stops: readonly string[] },
+): HonestMeasurement {
+  return {
+    logprobs: logprobStats(sample.logprobs, recomputed),
+    tokenization: text === undefined ? undefined : tokenizationStats(sample.responseText, sample.outputTokenIds, text.tokenizer, text.eosTokenId, text.stops),
+  };
+}
 
 export type CalibrationReport = {
   calibration: ModelCalibration;
