@@ -5,12 +5,11 @@
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer, type AddressInfo } from "node:net";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { getAddress } from "viem";
-import PodDevnet from "../../ignition/modules/PodDevnet.ts";
+import { eventually, startLocalChain } from "../../test/helpers/localChain.ts";
 import { epochOf } from "../src/cli.ts";
 import { ConfigError, ENV_VARS, parseConfig, type Env } from "../src/config.ts";
 
@@ -168,51 +167,16 @@ test("pod-gateway with a bad environment exits non-zero naming the variable", as
   assert.match(unknown.stderr, /unknown arguments/);
 });
 
-/** A port free on 127.0.0.1 now. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-async function untilAsync<T>(what: string, attempt: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await attempt().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 test("pod-gateway serve: against a local Hardhat chain (127.0.0.1) deployed with Ignition, answers HTTP, stops on SIGTERM with 0", { timeout: 120_000 }, async () => {
-  const root = join(import.meta.dirname, "../..");
-  const chainPort = await freePort();
-  const rpcUrl = `http://127.0.0.1:${chainPort}`;
-  const chain = spawn(process.execPath, [join(root, "node_modules/hardhat/dist/src/cli.js"), "node", "--hostname", "127.0.0.1", "--port", String(chainPort)], { cwd: root, stdio: "ignore" });
-  const deploymentId = `gateway-cli-test-${process.pid}`;
-  const deploymentDir = join(root, "ignition/deployments", deploymentId);
+  const chain = await startLocalChain("gateway-cli");
   const dataDir = await mkdtemp(join(tmpdir(), "pod-gw-cli-"));
   let gateway: ChildProcess | undefined;
-  const { network } = await import("hardhat");
-  let connection: Awaited<ReturnType<typeof network.connect>> | undefined;
   try {
-    await untilAsync("the local Hardhat chain", async () => (await fetch(rpcUrl, { method: "POST", headers: { "content-type": "application/json" }, body: '{"jsonrpc":"2.0","id":1,"method":"eth_chainId"}' })).ok || undefined, 30_000);
-    connection = await network.connect({ network: "localhost", override: { url: rpcUrl } });
-    const [deployer] = await connection.viem.getWalletClients();
-    const me = deployer!.account.address;
-    await connection.ignition.deploy(PodDevnet, {
-      deploymentId,
-      parameters: { PodDevnet: { oracles: [me], guardian: me, securityCouncil: me } as never, PodCore: { paramNames: [], paramValues: [] } },
-    });
-
     gateway = spawn(process.execPath, [CLI, "serve"], {
       env: {
         PATH: process.env.PATH,
-        POD_RPC_URL: rpcUrl,
-        POD_DEPLOYMENT: join(deploymentDir, "deployed_addresses.json"),
+        POD_RPC_URL: chain.rpcUrl,
+        POD_DEPLOYMENT: chain.deploymentFile,
         POD_GATEWAY_KEY: KEY,
         POD_GATEWAY_PORT: "0",
         POD_GATEWAY_DATA_DIR: dataDir,
@@ -222,7 +186,7 @@ test("pod-gateway serve: against a local Hardhat chain (127.0.0.1) deployed with
     let stderr = "";
     gateway.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<number | null>((resolve) => gateway!.once("exit", (code) => resolve(code)));
-    const url = await untilAsync("the gateway to listen", async () => /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(stderr)?.[1], 30_000);
+    const url = await eventually("the gateway to listen", async () => /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(stderr)?.[1], 30_000);
 
     const models = await fetch(`${url}/v1/models`);
     assert.equal(models.status, 200);
@@ -238,9 +202,7 @@ test("pod-gateway serve: against a local Hardhat chain (127.0.0.1) deployed with
     gateway = undefined;
   } finally {
     gateway?.kill("SIGKILL");
-    await connection?.close();
-    chain.kill("SIGTERM");
-    await rm(deploymentDir, { recursive: true, force: true });
+    await chain.close();
     await rm(dataDir, { recursive: true, force: true });
   }
 });

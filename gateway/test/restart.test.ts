@@ -8,14 +8,13 @@
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import OpenAI from "openai";
 import { getAddress, parseUnits, stringToHex } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
-import PodDevnet from "../../ignition/modules/PodDevnet.ts";
+import { eventually, freePort, startLocalChain } from "../../test/helpers/localChain.ts";
 import { GatewayClient } from "../../node/src/gateway/client.ts";
 import { NodeService } from "../../node/src/service.ts";
 import { loadTiny, TINY } from "../../node/test/fixtures.ts";
@@ -29,45 +28,14 @@ const ROOT = join(import.meta.dirname, "../..");
 const CLI = join(import.meta.dirname, "../src/cli.ts");
 const USD = 10n ** 6n;
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-/** Polls `attempt` (which must itself be bounded in time) until it gives a value. */
-async function until<T>(what: string, attempt: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await attempt().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 test("pod-gateway killed with SIGKILL mid-traffic and restarted on its data folder: no answered request's receipt is lost or doubled", { timeout: 300_000 }, async () => {
-  const chainPort = await freePort();
-  const rpcUrl = `http://127.0.0.1:${chainPort}`;
-  const chain = spawn(process.execPath, [join(ROOT, "node_modules/hardhat/dist/src/cli.js"), "node", "--hostname", "127.0.0.1", "--port", String(chainPort)], { cwd: ROOT, stdio: "ignore" });
-  const deploymentId = `gateway-restart-test-${process.pid}`;
-  const deploymentDir = join(ROOT, "ignition/deployments", deploymentId);
+  const chain = await startLocalChain("gateway-restart");
+  const { rpcUrl, connection, core } = chain;
   const dataDir = await mkdtemp(join(tmpdir(), "pod-gw-restart-"));
-  const { network } = await import("hardhat");
-  let connection: Awaited<ReturnType<typeof network.connect>> | undefined;
   let gateway: ChildProcess | undefined;
   let node: GatewayClient | undefined;
   try {
-    await until("the local Hardhat chain", async () => (await fetch(rpcUrl, { signal: AbortSignal.timeout(5_000), method: "POST", headers: { "content-type": "application/json" }, body: '{"jsonrpc":"2.0","id":1,"method":"eth_chainId"}' })).ok || undefined, 30_000);
-    connection = await network.connect({ network: "localhost", override: { url: rpcUrl } });
-    const [deployer, alice] = await connection.viem.getWalletClients();
-    const me = deployer!.account.address;
-    const core = await connection.ignition.deploy(PodDevnet, {
-      deploymentId,
-      parameters: { PodDevnet: { oracles: [me], guardian: me, securityCouncil: me } as never, PodCore: { paramNames: [], paramValues: [] } },
-    });
+    const [, alice] = await connection.viem.getWalletClients();
     const chainId = 31337;
     const timelock = getAddress(core.timelock.address);
     await connection.networkHelpers.impersonateAccount(timelock);
@@ -113,13 +81,13 @@ test("pod-gateway killed with SIGKILL mid-traffic and restarted on its data fold
     };
     /** Serving the tiny model: the gateway is up and the node (re)joined it. */
     const servingTiny = (stderr: () => string) =>
-      until("the gateway serving the tiny model with the node", async () => ((await (await fetch(`${url}/v1/models`, { signal: AbortSignal.timeout(5_000) })).json()) as { data: unknown[] }).data.length === 1 || undefined, 60_000).catch((error: unknown) => {
+      eventually("the gateway serving the tiny model with the node", async () => ((await (await fetch(`${url}/v1/models`, { signal: AbortSignal.timeout(5_000) })).json()) as { data: unknown[] }).data.length === 1 || undefined, 60_000).catch((error: unknown) => {
         throw new Error(`${String(error)}; the gateway said:\n${stderr()}`);
       });
 
     const first = start();
     gateway = first.child;
-    await until("the gateway to listen", async () => first.stderr().includes("pod-gateway listening") || undefined, 60_000);
+    await eventually("the gateway to listen", async () => first.stderr().includes("pod-gateway listening") || undefined, 60_000);
     node = new GatewayClient(new NodeService(nodeKey, [await loadTiny()], { maxBatch: 8, maxPrefillTokens: 4096, chainId }), {
       url: `ws://127.0.0.1:${port}/v1/nodes/ws`,
       nodeVersion: "test",
@@ -190,9 +158,7 @@ test("pod-gateway killed with SIGKILL mid-traffic and restarted on its data fold
   } finally {
     await node?.leave("test over").catch(() => undefined);
     gateway?.kill("SIGKILL");
-    await connection?.close();
-    chain.kill("SIGTERM");
-    await rm(deploymentDir, { recursive: true, force: true });
+    await chain.close();
     await rm(dataDir, { recursive: true, force: true });
   }
 });
