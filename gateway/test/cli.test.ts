@@ -9,6 +9,7 @@ import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { getAddress } from "viem";
+import { runCli as runCliScript } from "../../test/helpers/cli.ts";
 import { eventually, startLocalChain } from "../../test/helpers/localChain.ts";
 import { epochOf } from "../src/cli.ts";
 import { ConfigError, ENV_VARS, parseConfig, type Env } from "../src/config.ts";
@@ -132,19 +133,7 @@ test("epochs count whole epoch lengths from genesis", () => {
   assert.equal(epochOf(0, 86_400n, 1_000n), 0);
 });
 
-/** Runs the CLI with `env` (and nothing of this process's POD_* environment); at most 20 s. */
-function runCli(args: string[], env: Env): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("POD_") && k !== "DATABASE_URL"));
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...clean, ...env }, stdio: ["ignore", "pipe", "pipe"], timeout: 20_000 });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.once("error", reject);
-    child.once("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const runCli = (args: string[], env: Env) => runCliScript(CLI, args, env);
 
 test("pod-gateway --help exits 0 and lists every variable with its default", async () => {
   const { code, stdout } = await runCli(["--help"], {});

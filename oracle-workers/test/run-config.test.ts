@@ -3,11 +3,11 @@
  * variable) and the command as a child process (--help, a bad environment, a bad option).
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { getAddress } from "viem";
+import { runCli as runCliScript } from "../../test/helpers/cli.ts";
 import { ConfigError, ENV_VARS, parseOracleConfig, type Env } from "../src/pipeline/config.ts";
 
 const CLI = join(import.meta.dirname, "../src/cli.ts");
@@ -102,17 +102,7 @@ test("bad values fail with an error naming the variable", () => {
   rejects({ POD_DEPLOYMENT: undefined }, "POD_PROTOCOL_PARAMS", /required/);
 });
 
-function runCli(args: string[], env: Env): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.once("error", reject);
-    child.once("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const runCli = (args: string[], env: Env) => runCliScript(CLI, args, env);
 
 test("pod-oracle run --help exits 0 and lists every variable with its default", async () => {
   const { code, stdout } = await runCli(["run", "--help"], {});
