@@ -4,10 +4,10 @@
  * spend grants behind the charges, and what has been settled on-chain per grant.
  */
 import type { Address, Hex } from "viem";
-import type { SignedReceipt } from "../../../sdk/src/receipt.ts";
+import type { EpochReceipt } from "../../../sdk/src/epochData.ts";
 import type { SpendGrant } from "../../../sdk/src/typedData.ts";
 
-export type ReceiptStatus = "complete" | "partial";
+export type ReceiptStatus = EpochReceipt["status"];
 
 /** What the gateway itself measured (the node's own timings are in its signed receipt). */
 export type GatewayTimings = {
@@ -19,34 +19,15 @@ export type GatewayTimings = {
   totalMs: number;
 };
 
-export type CompletionReceipt = {
-  /** The gateway's request id: unique, the idempotency key of every write. */
-  requestId: string;
-  /** Computed by the caller from ProtocolParams' epoch schedule at completion. */
-  epoch: number;
-  model: string;
-  /** The node key that served the request (the receipt's signer). */
-  nodeAddress: Address;
-  /** The operator account the node is registered under (who the oracle pays). */
-  nodeAccount: Address;
-  /** CreditVault grant id (EIP-712 struct hash of the spend grant). */
-  grantId: Hex;
-  /** The paying account and asset (from the grant). */
-  account: Address;
-  asset: Address;
-  /** Prices used, in the asset's smallest unit per million tokens. */
-  inputPricePerMTok: bigint;
-  outputPricePerMTok: bigint;
-  promptTokens: number;
-  /** Tokens delivered to the client (fewer than generated when a stream broke). */
-  completionTokens: number;
-  /** What the account is charged for this request, in the asset's smallest unit. */
-  charged: bigint;
-  status: ReceiptStatus;
-  timings: GatewayTimings;
-  /** The node-signed receipt; null when the node failed before signing one (partial). */
-  signedReceipt: SignedReceipt | null;
-};
+/**
+ * One completion as stored: what the user is charged for and what the oracle pays the node for
+ * (the fields served to oracles, sdk/src/epochData.ts), plus the gateway's own timings.
+ * requestId is the idempotency key of every write; epoch is computed by the caller from
+ * ProtocolParams' epoch schedule at completion; completionTokens counts the tokens delivered to
+ * the client (fewer than generated when a stream broke); signedReceipt is null when the node
+ * failed before signing one (a partial receipt).
+ */
+export type CompletionReceipt = EpochReceipt & { timings: GatewayTimings };
 
 export type StoredReceipt = CompletionReceipt & {
   /** Insertion order; the pagination key. */
