@@ -5,6 +5,7 @@ import type { Address } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { signNodeAuth, type InferenceResult } from "../../sdk/src/nodeProtocol.ts";
 import { hashLogprobs, hashTokenIds, signReceipt } from "../../sdk/src/receipt.ts";
+import { ReceiptVerifier } from "../../sdk/src/receiptCheck/verifier.ts";
 import { readNodeFrame, type HelloFrame } from "../src/pool/frames.ts";
 import { advertisedModels, verifyHello } from "../src/pool/handshake.ts";
 import { checkResult, JobChannel, type StreamedToken } from "../src/pool/job.ts";
@@ -177,16 +178,19 @@ test("checkResult: accepts exactly what was streamed and signed; refuses any mis
   };
   const fields = { requestId: "r1", modelId: "m1", promptHash: hashTokenIds([1, 2]), outputHash: hashTokenIds(out), logprobsHash: hashLogprobs(logprobs), promptTokens: 2, outputTokens: 3, ...timings };
   const receipt = await signReceipt(key, fields, 31337);
-  const expected = { jobId: "r1", model: "m1", node: key.address, chainId: 31337, streamed };
-  assert.equal(await checkResult(result, receipt, expected), undefined);
-  assert.match((await checkResult(result, receipt, { ...expected, node: A })) ?? "", /invalid receipt/);
-  assert.match((await checkResult(result, receipt, { ...expected, chainId: 1 })) ?? "", /invalid receipt/);
-  assert.match((await checkResult(result, receipt, { ...expected, jobId: "r2" })) ?? "", /request/);
-  assert.match((await checkResult(result, receipt, { ...expected, streamed: streamed.slice(0, 2) })) ?? "", /streamed/);
-  assert.match((await checkResult({ ...result, outputTokenIds: [7, 8, 10] }, receipt, expected)) ?? "", /streamed/);
-  assert.match((await checkResult({ ...result, timings: { ...timings, totalMs: 1 } }, receipt, expected)) ?? "", /timings/);
-  const forged = { ...receipt, receipt: { ...receipt.receipt, outputTokens: 2 } };
-  assert.match((await checkResult(result, forged, expected)) ?? "", /invalid receipt/);
-  const lying = await signReceipt(key, { ...fields, logprobsHash: hashLogprobs([0, 0, 0]) }, 31337);
-  assert.match((await checkResult(result, lying, expected)) ?? "", /logprobsHash/);
+  // With verifyReceipt and with a pool's long-lived ReceiptVerifier (whose cache each check warms).
+  for (const verifier of [undefined, new ReceiptVerifier()]) {
+    const expected = { jobId: "r1", model: "m1", node: key.address, chainId: 31337, streamed, verifier };
+    assert.equal(await checkResult(result, receipt, expected), undefined);
+    assert.match((await checkResult(result, receipt, { ...expected, node: A })) ?? "", /invalid receipt/);
+    assert.match((await checkResult(result, receipt, { ...expected, chainId: 1 })) ?? "", /invalid receipt/);
+    assert.match((await checkResult(result, receipt, { ...expected, jobId: "r2" })) ?? "", /request/);
+    assert.match((await checkResult(result, receipt, { ...expected, streamed: streamed.slice(0, 2) })) ?? "", /streamed/);
+    assert.match((await checkResult({ ...result, outputTokenIds: [7, 8, 10] }, receipt, expected)) ?? "", /streamed/);
+    assert.match((await checkResult({ ...result, timings: { ...timings, totalMs: 1 } }, receipt, expected)) ?? "", /timings/);
+    const forged = { ...receipt, receipt: { ...receipt.receipt, outputTokens: 2 } };
+    assert.match((await checkResult(result, forged, expected)) ?? "", /invalid receipt/);
+    const lying = await signReceipt(key, { ...fields, logprobsHash: hashLogprobs([0, 0, 0]) }, 31337);
+    assert.match((await checkResult(result, lying, expected)) ?? "", /logprobsHash/);
+  }
 });

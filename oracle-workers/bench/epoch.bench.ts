@@ -15,7 +15,7 @@ import { privateKeyToAccount } from "viem/accounts";
 import type { EpochReceipt } from "../../sdk/src/epochData.ts";
 import { verifyReceipt, type Receipt } from "../../sdk/src/receipt.ts";
 import { computeEpoch } from "../src/epoch/compute.ts";
-import { receiptDigest } from "../src/epoch/receiptDigest.ts";
+import { receiptDigest } from "../../sdk/src/receiptCheck/digest.ts";
 import { initialOracleState } from "../src/epoch/state.ts";
 import type { AccountAtClose, EpochChainState, NodeAtClose } from "../src/epoch/types.ts";
 import { verifyReceiptSignatures } from "../src/epoch/verify.ts";

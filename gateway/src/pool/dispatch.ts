@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import type { Address } from "viem";
 import type { InferenceResult } from "../../../sdk/src/nodeProtocol.ts";
 import type { SignedReceipt } from "../../../sdk/src/receipt.ts";
+import type { ReceiptVerifier } from "../../../sdk/src/receiptCheck/verifier.ts";
 import { AllAttemptsFailed, DispatchAborted, JobRejected, MidStreamFailure, NoNodeForModel, type AttemptFailure } from "./errors.ts";
 import { checkResult, type StreamedToken } from "./job.ts";
 import type { PoolCounters } from "./metrics.ts";
@@ -31,6 +32,8 @@ export type DispatchContext = {
   sessionsFor(model: string): NodeSession[];
   maxAttempts: number;
   chainId: number;
+  /** Checks each result's receipt; long-lived, it keeps the nodes' keys. */
+  verifier: ReceiptVerifier;
   counters: PoolCounters;
   now: () => number;
 };
@@ -118,7 +121,7 @@ async function* attempt(
         if (delivered.length > 0) throw new MidStreamFailure(node, code, message, delivered);
         return { node, code, message };
       }
-      const problem = await checkResult(event.result, event.receipt, { jobId, model, node, chainId: ctx.chainId, streamed: delivered });
+      const problem = await checkResult(event.result, event.receipt, { jobId, model, node, chainId: ctx.chainId, streamed: delivered, verifier: ctx.verifier });
       if (problem !== undefined) {
         ctx.counters.invalidResults++;
         return nodeFailed("invalid_result", problem);

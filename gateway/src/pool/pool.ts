@@ -11,6 +11,7 @@ import type { Duplex } from "node:stream";
 import { bytesToHex, type Address, type Hex } from "viem";
 import WebSocket, { WebSocketServer } from "ws";
 import { NODE_PROTOCOL_VERSION, ProtocolError, type GatewayMessage, type InferenceRequest } from "../../../sdk/src/nodeProtocol.ts";
+import { ReceiptVerifier } from "../../../sdk/src/receiptCheck/verifier.ts";
 import type { NodeAuthorizer } from "./authorizer.ts";
 import { dispatchRequest, type DispatchEvent, type DispatchOptions } from "./dispatch.ts";
 import { readNodeFrame, type HelloFrame } from "./frames.ts";
@@ -97,6 +98,8 @@ export class NodePool {
   /** Failures and measured speed by lower-cased node address, kept across reconnects. */
   private readonly records = new Map<string, NodeRecord>();
   private readonly counters: PoolCounters = newCounters();
+  /** One per pool: each node key is recovered once, later receipts take the fast check. */
+  private readonly receiptVerifier = new ReceiptVerifier();
   private readonly reauthorizeTimer: NodeJS.Timeout;
   private reauthorizing: Promise<void> | undefined;
   private closed = false;
@@ -133,7 +136,7 @@ export class NodePool {
    */
   dispatch(model: string, request: InferenceRequest | Record<string, unknown>, options: DispatchOptions = {}): AsyncGenerator<DispatchEvent, void, undefined> {
     return dispatchRequest(
-      { sessionsFor: (m) => this.sessionsFor(m), maxAttempts: this.config.maxAttempts, chainId: this.config.chainId, counters: this.counters, now: this.config.now },
+      { sessionsFor: (m) => this.sessionsFor(m), maxAttempts: this.config.maxAttempts, chainId: this.config.chainId, verifier: this.receiptVerifier, counters: this.counters, now: this.config.now },
       model,
       request,
       options,

@@ -1,12 +1,12 @@
 /**
  * Signature verdicts for a batch of signed receipts, equal to the SDK's verifyReceipt for each
- * (valid ⇔ signed by receipt.node with a canonical signature): the fast check of signatures.ts,
+ * (valid ⇔ signed by receipt.node with a canonical signature): the fast check of sdk/src/receiptCheck/signatures.ts,
  * spread over worker threads for large batches, and verifyReceipt itself for odd inputs.
  */
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { verifyReceipt, type SignedReceipt } from "../../../sdk/src/receipt.ts";
-import { checkReceiptSignatures, SIGNATURE_FALLBACK, SIGNATURE_VALID } from "./signatures.ts";
+import { checkReceiptSignatures, SIGNATURE_FALLBACK, SIGNATURE_VALID } from "../../../sdk/src/receiptCheck/signatures.ts";
 
 export type VerifyOptions = {
   /** Worker threads to use; default: the machine's parallelism (1 or less: none, all inline). */

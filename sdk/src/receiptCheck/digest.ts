@@ -2,13 +2,13 @@
  * The EIP-712 digest of an inference receipt, computed directly (no viem): the same bytes as
  * viem's hashTypedData over sdk/src/receipt.ts's domain and RECEIPT_TYPES (a test checks it), at
  * a fraction of the cost, with the domain separator computed once per chain id. Loaded by the
- * signature workers, so it imports only @noble/hashes.
+ * oracle's signature workers, so it imports only @noble/hashes.
  *
  * The caller must have checked the receipt's shape (`hasFastPathShape` in signatures.ts):
  * well-formed hex, integer ranges. Anything else goes through the SDK's verifyReceipt.
  */
 import { keccak_256 } from "@noble/hashes/sha3.js";
-import type { Receipt } from "../../../sdk/src/receipt.ts";
+import type { Receipt } from "../receipt.ts";
 
 const DOMAIN_TYPE = "EIP712Domain(string name,string version,uint256 chainId)";
 const RECEIPT_TYPE =

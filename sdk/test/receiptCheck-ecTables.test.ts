@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { secp256k1 } from "@noble/curves/secp256k1";
-import { addAffine, addMultiple, buildTable, infinity, toAffineBatch } from "../src/epoch/ecTables.ts";
+import { addAffine, addMultiple, buildTable, infinity, toAffineBatch } from "../src/receiptCheck/ecTables.ts";
 
 const Point = secp256k1.ProjectivePoint;
 const N = secp256k1.CURVE.n;

@@ -11,15 +11,15 @@
  *
  * Only well-formed receipts take this path (`hasFastPathShape`); anything else is answered
  * "fallback" and the caller runs verifyReceipt itself, so odd inputs get the SDK's exact verdict.
- * Imports no viem: the signature workers load this module.
+ * Imports no viem: the oracle's signature workers load this module (oracle-workers/src/epoch/verify.ts);
+ * the gateway uses it through ReceiptVerifier (verifier.ts).
  */
 import { secp256k1 } from "@noble/curves/secp256k1";
 import { Field, FpInvertBatch } from "@noble/curves/abstract/modular";
 import { addMultiple, buildTable, infinity, toAffineBatch, type WindowTable } from "./ecTables.ts";
 import { keccak_256 } from "@noble/hashes/sha3.js";
-import type { SignedReceipt } from "../../../sdk/src/receipt.ts";
-import { checksumAddress } from "../address.ts";
-import { receiptDigest } from "./receiptDigest.ts";
+import type { SignedReceipt } from "../receipt.ts";
+import { receiptDigest } from "./digest.ts";
 
 type Point = InstanceType<typeof secp256k1.ProjectivePoint>;
 const N = secp256k1.CURVE.n;
@@ -72,6 +72,19 @@ export function hasFastPathShape(signed: SignedReceipt): boolean {
   return isUint(r.startedAt, Number.MAX_SAFE_INTEGER);
 }
 
+/** The EIP-55 spelling of an address-shaped string (viem's getAddress, without loading viem). */
+export function checksumAddress(address: string): string {
+  const lower = address.slice(2).toLowerCase();
+  const hash = keccak_256(new TextEncoder().encode(lower));
+  let out = "0x";
+  for (let i = 0; i < 40; i++) {
+    // Letter i is upper case when nibble i of keccak256(lowercase hex) is 8 or more.
+    const nibble = i % 2 === 0 ? hash[i >> 1]! >> 4 : hash[i >> 1]! & 0x0f;
+    out += nibble >= 8 ? lower[i]!.toUpperCase() : lower[i]!;
+  }
+  return out;
+}
+
 function bytesToBigint(bytes: Uint8Array): bigint {
   let hex = "0x";
   for (const byte of bytes) hex += byte.toString(16).padStart(2, "0");
@@ -85,24 +98,44 @@ function addressOfPoint(point: Point): string {
   return hex;
 }
 
-/** Node keys (lower-case address → public key) learnt by full recovery, reused for later receipts. */
+/**
+ * Node keys (lower-case address → public key table) learnt by full recovery, reused for later
+ * receipts. Bounded for long-lived callers: past `maxNodes` the least recently used key goes.
+ */
 export class NodeKeyCache {
   private readonly keys = new Map<string, WindowTable>();
   private readonly windowFor: (node: string) => number;
+  private readonly maxNodes: number;
   /**
    * @param windowFor window size of the precomputed table for a node (bigger: faster checks,
    *   dearer set-up; worth it for nodes with many receipts).
+   * @param maxNodes keys kept at most (default: no bound, for one batch).
    */
-  constructor(windowFor: (node: string) => number = () => 4) {
+  constructor(windowFor: (node: string) => number = () => 4, maxNodes = Number.POSITIVE_INFINITY) {
     this.windowFor = windowFor;
+    this.maxNodes = maxNodes;
+  }
+
+  get size(): number {
+    return this.keys.size;
   }
 
   get(node: string): WindowTable | undefined {
-    return this.keys.get(node);
+    const table = this.keys.get(node);
+    if (table !== undefined && this.maxNodes !== Number.POSITIVE_INFINITY) {
+      // Map order is insertion order: re-inserting marks the key most recently used.
+      this.keys.delete(node);
+      this.keys.set(node, table);
+    }
+    return table;
   }
 
   add(node: string, key: Point): void {
     const { x, y } = key.toAffine();
+    if (!this.keys.has(node) && this.keys.size >= this.maxNodes) {
+      const oldest = this.keys.keys().next();
+      if (oldest.done !== true) this.keys.delete(oldest.value);
+    }
     this.keys.set(node, buildTable(x, y, this.windowFor(node)));
   }
 }
@@ -156,6 +189,18 @@ function secondPass(pending: readonly Pending[], statuses: Uint8Array, bigBaseTa
     const point = affine[j];
     statuses[p.index] = point !== undefined && point.x === p.r && Number(point.y & 1n) === p.parity ? SIGNATURE_VALID : SIGNATURE_INVALID;
   });
+}
+
+/**
+ * One receipt's status against a long-lived key cache (the gateway's ReceiptVerifier): VALID ⇔
+ * verifyReceipt would find it signed by receipt.node; FALLBACK for odd input.
+ */
+export function checkReceiptSignature(signed: SignedReceipt, keys: NodeKeyCache): SignatureStatus {
+  const first = firstPass(signed, 0, keys);
+  if (typeof first === "number") return first;
+  const statuses = new Uint8Array(1);
+  secondPass([first], statuses, BIG_BASE_TABLE_FROM);
+  return statuses[0] as SignatureStatus;
 }
 
 /** Batches with at least this many checks use G's 12-bit table (it pays for itself after ~2k). */
