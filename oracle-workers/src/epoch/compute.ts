@@ -11,7 +11,7 @@ import { combinedInputsDigest, inputDigests } from "./digest.ts";
 import { DROPPED_RECEIPTS_LISTED, REPORT_VERSION, epochReportHash, serializeEpochReport, type EpochReport, type ReportAccount } from "./report.ts";
 import { DROP_REASONS, screenReceipts, type AcceptedReceipt } from "./screen.ts";
 import type { DropReason, EpochComputation, EpochComputationInput, OracleContracts, OracleState } from "./types.ts";
-import { checksumAddress } from "../address.ts";
+import { checksumAddress } from "../../../sdk/src/address.ts";
 import { sortAddresses, validatorsRoot } from "./validators.ts";
 import type { VerifyOptions } from "./verify.ts";
 import { baseBudget, splitBase, workByAccount } from "./work.ts";

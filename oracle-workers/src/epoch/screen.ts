@@ -6,7 +6,7 @@
  */
 import type { Address } from "viem";
 import type { EpochReceipt } from "../../../sdk/src/epochData.ts";
-import { checksumAddress, isAddressShaped } from "../address.ts";
+import { checksumAddress, isAddressShaped } from "../../../sdk/src/address.ts";
 import type { DropReason, EpochChainState, Invalidation } from "./types.ts";
 import { verifyReceiptSignatures, type VerifyOptions } from "./verify.ts";
 

@@ -3,7 +3,7 @@
  * strings, maps as [key, value] lists in order): decode(encode(s)) equals s exactly.
  */
 import type { Address, Hex } from "viem";
-import { hasValidChecksum, isAddressShaped, checksumAddress } from "../address.ts";
+import { hasValidChecksum, isAddressShaped, checksumAddress } from "../../../sdk/src/address.ts";
 import { InputError, readArray, readBoolean, readInteger, readObject, readWei } from "../input.ts";
 import type { AccountState } from "../rewards/state.ts";
 import { EMPTY_ROOT } from "../merkle/tree.ts";

@@ -6,7 +6,7 @@
  *     "epochs": [ { "accounts": [ { "account": "0x..", "base": "123", "bond": "456",
  *                                    "registered": true, "suspended": false } ] } ] }
  */
-import { checksumAddress, hasValidChecksum, isAddressShaped } from "../address.ts";
+import { checksumAddress, hasValidChecksum, isAddressShaped } from "../../../sdk/src/address.ts";
 import { InputError, readArray, readBoolean, readObject, readWei, rejectUnknownKeys } from "../input.ts";
 import type { RewardParams } from "../rewards/params.ts";
 import { DEFAULT_REWARD_PARAMS, parseRewardParams } from "../rewards/params.ts";

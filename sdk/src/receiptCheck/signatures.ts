@@ -20,6 +20,7 @@ import { addMultiple, buildTable, infinity, toAffineBatch, type WindowTable } fr
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import type { SignedReceipt } from "../receipt.ts";
 import { receiptDigest } from "./digest.ts";
+import { checksumAddress } from "../address.ts";
 
 type Point = InstanceType<typeof secp256k1.ProjectivePoint>;
 const N = secp256k1.CURVE.n;
@@ -72,18 +73,7 @@ export function hasFastPathShape(signed: SignedReceipt): boolean {
   return isUint(r.startedAt, Number.MAX_SAFE_INTEGER);
 }
 
-/** The EIP-55 spelling of an address-shaped string (viem's getAddress, without loading viem). */
-export function checksumAddress(address: string): string {
-  const lower = address.slice(2).toLowerCase();
-  const hash = keccak_256(new TextEncoder().encode(lower));
-  let out = "0x";
-  for (let i = 0; i < 40; i++) {
-    // Letter i is upper case when nibble i of keccak256(lowercase hex) is 8 or more.
-    const nibble = i % 2 === 0 ? hash[i >> 1]! >> 4 : hash[i >> 1]! & 0x0f;
-    out += nibble >= 8 ? lower[i]!.toUpperCase() : lower[i]!;
-  }
-  return out;
-}
+export { checksumAddress };
 
 function bytesToBigint(bytes: Uint8Array): bigint {
   let hex = "0x";
