@@ -201,3 +201,33 @@ export function parseEpochUsage(raw: unknown): EpochUsage {
 export function serializeEpochJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
 }
+
+/** A logprob alternative at one output position. */
+export type SampleTopLogprob = { tokenId: number; logprob: number };
+
+/**
+ * One sampled request/response pair as `GET /v1/samples?after=&limit=` serves it to validators
+ * (behind the gateway's receipts token): what the gateway forwarded, what the node returned
+ * (token ids and logprobs included) and the completion's receipt (with the node's signature).
+ * Validators cannot be told apart from other requests by nodes: sampling is decided by a keyed
+ * hash at the gateway.
+ */
+export type EpochSample = {
+  requestId: string;
+  epoch: number;
+  request: {
+    model: string;
+    messages?: { role: string; content: string }[];
+    prompt?: string;
+    /** Sampling parameters as forwarded (temperature, top_p, seed, stop, max_tokens, top_logprobs...). */
+    params: Record<string, unknown>;
+  };
+  responseText: string;
+  promptTokenIds: number[];
+  outputTokenIds: number[];
+  /** chosen: the output tokens' logprobs (null where -Infinity); top: the alternatives per position. */
+  logprobs: { chosen: (number | null)[]; top: SampleTopLogprob[][] };
+  receipt: EpochReceipt;
+};
+
+export type EpochSamplesPage = { data: EpochSample[]; next: string | null };
