@@ -8,7 +8,9 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { rm } from "node:fs/promises";
 import { createServer, type AddressInfo } from "node:net";
 import { join } from "node:path";
+import type { Address } from "viem";
 import PodDevnet from "../../ignition/modules/PodDevnet.ts";
+import { paramName } from "./fixture.ts";
 
 const ROOT = join(import.meta.dirname, "../..");
 
@@ -34,8 +36,16 @@ export async function eventually<T>(what: string, attempt: () => Promise<T | und
 
 export type LocalChain = Awaited<ReturnType<typeof startLocalChain>>;
 
-/** Starts the chain and deploys PodDevnet (deployer as oracle, guardian and security council). */
-export async function startLocalChain(name: string) {
+export type LocalChainOptions = {
+  /** ProtocolParams values other than the defaults (e.g. short epochs). */
+  params?: Readonly<Record<string, bigint>>;
+  /** The oracle set (default: the deployer alone) and its quorum (default 1). */
+  oracles?: readonly Address[];
+  oracleQuorum?: bigint;
+};
+
+/** Starts the chain and deploys PodDevnet (deployer as guardian and security council). */
+export async function startLocalChain(name: string, options: LocalChainOptions = {}) {
   const port = await freePort();
   const rpcUrl = `http://127.0.0.1:${port}`;
   const chain: ChildProcess = spawn(process.execPath, [join(ROOT, "node_modules/hardhat/dist/src/cli.js"), "node", "--hostname", "127.0.0.1", "--port", String(port)], { cwd: ROOT, stdio: "ignore" });
@@ -56,7 +66,10 @@ export async function startLocalChain(name: string) {
     const me = deployer!.account.address;
     const core = await connection.ignition.deploy(PodDevnet, {
       deploymentId,
-      parameters: { PodDevnet: { oracles: [me], guardian: me, securityCouncil: me } as never, PodCore: { paramNames: [], paramValues: [] } },
+      parameters: {
+        PodDevnet: { oracles: options.oracles ?? [me], oracleQuorum: options.oracleQuorum ?? 1n, guardian: me, securityCouncil: me } as never,
+        PodCore: { paramNames: Object.keys(options.params ?? {}).map(paramName), paramValues: Object.values(options.params ?? {}) },
+      },
     });
     return { rpcUrl, connection, core, deploymentFile: join(deploymentDir, "deployed_addresses.json"), close };
   } catch (error) {
