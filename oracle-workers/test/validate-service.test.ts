@@ -1,0 +1,244 @@
+/**
+ * The validator service on real samples of the tiny model: honest samples never convict; a node
+ * serving substitute weights is convicted within a few samples, its evidence written under its
+ * hash, its epochs' invalidations served to the oracle, and (on the in-process Hardhat chain,
+ * bob being validator-eligible) reported with a NodeReported event. The cursor survives a restart.
+ */
+import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import { network } from "hardhat";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import { getAddress, parseEventLogs, type Address, type LocalAccount } from "viem";
+import { TINY, loadTiny, tinyService } from "../../node/test/fixtures.ts";
+import { NodeService, type RunOutput } from "../../node/src/service.ts";
+import type { LoadedModel } from "../../node/src/model/load.ts";
+import { hashLogprobs, hashTokenIds, signReceipt, type SignedReceipt } from "../../sdk/src/receipt.ts";
+import type { EpochSample, EpochSamplesPage } from "../../sdk/src/epochData.ts";
+import { nodeReportsAbi } from "../../sdk/src/abi/contracts.ts";
+import { deployReports, NODE } from "../../test/helpers/reports.ts";
+import { serveOracle } from "../src/cosign/server.ts";
+import { fetchInvalidations } from "../src/sources/invalidations.ts";
+import { CalibrationTable } from "../src/validate/calibration.ts";
+import { readEvidence } from "../src/validate/evidence.ts";
+import { Recomputer } from "../src/validate/recompute.ts";
+import { ChainReporter } from "../src/validate/reporter.ts";
+import { createValidatorServer } from "../src/validate/server.ts";
+import { ValidatorService, type ModelValidator, type SampleSource } from "../src/validate/service.ts";
+import { FileCursor } from "../src/validate/cursor.ts";
+
+const CHAIN_ID = 31337;
+const OPERATOR = getAddress(privateKeyToAccount(generatePrivateKey()).address);
+const SPEED = { minTokensPerSecond: 0.5, maxTokensPerSecond: 5_000 };
+const dirs: string[] = [];
+after(async () => {
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
+const tempDir = async () => {
+  const d = await mkdtemp(join(tmpdir(), "pod-validator-service-"));
+  dirs.push(d);
+  return d;
+};
+
+const setup = (async () => {
+  const { service, model } = await tinyService();
+  const recomputer = await Recomputer.load({ modelId: TINY, folder: model.folder, manifestSha256: model.manifestSha256 }, { provider: "cpu", intraOpThreads: 1 });
+  const validator: ModelValidator = { recomputer, tokenizer: model.tokenizer, eosTokenId: model.manifest.eosTokenId, chatFormat: model.manifest.chatFormat };
+  return { service, model, models: new Map([[TINY, validator]]) };
+})();
+
+type Request = { model: string; prompt: string; max_tokens: number; top_logprobs: number; seed: number };
+const request = (i: number): Request => ({ model: TINY, prompt: `Sample ${i}: validators recompute what nodes claim`, max_tokens: 8, top_logprobs: 2, seed: i });
+
+/** The sample the gateway would serve for `out`; `signed` is what the node signed. */
+function epochSample(req: Request, out: RunOutput, node: Address, epoch: number, signed: SignedReceipt): EpochSample {
+  const { result } = out;
+  const { model, prompt, ...params } = req;
+  return {
+    requestId: result.requestId,
+    epoch,
+    request: { model, prompt, params },
+    responseText: result.text,
+    promptTokenIds: result.promptTokenIds,
+    outputTokenIds: result.outputTokenIds,
+    logprobs: { chosen: result.logprobs.map((l) => l.logprob), top: result.logprobs.map((l) => l.top.map((t) => ({ tokenId: t.tokenId, logprob: t.logprob }))) },
+    receipt: {
+      requestId: result.requestId,
+      epoch,
+      model: TINY,
+      nodeAddress: node,
+      nodeAccount: OPERATOR,
+      grantId: `0x${"11".repeat(32)}`,
+      account: OPERATOR,
+      asset: OPERATOR,
+      inputPricePerMTok: 1n,
+      outputPricePerMTok: 1n,
+      promptTokens: signed.receipt.promptTokens,
+      completionTokens: signed.receipt.outputTokens,
+      charged: 1n,
+      status: "complete",
+      signedReceipt: signed,
+    },
+  };
+}
+
+async function honestSamples(count: number, epoch: number): Promise<EpochSample[]> {
+  const { service } = await setup;
+  const reqs = Array.from({ length: count }, (_, i) => request(100 + i));
+  const outs = await Promise.all(reqs.map((r) => service.run(r)));
+  return outs.map((out, i) => epochSample(reqs[i]!, out, service.account.address, epoch, out.receipt));
+}
+
+/** Samples of a node serving substitute weights and signing them as the approved model. */
+async function substituteSamples(node: LocalAccount, count: number, firstEpoch: number): Promise<EpochSample[]> {
+  const model: LoadedModel = await loadTiny("substitute");
+  const service = new NodeService(node, [model], { maxBatch: 4, maxPrefillTokens: 4096, chainId: CHAIN_ID });
+  const samples: EpochSample[] = [];
+  for (let i = 0; i < count; i++) {
+    const req = { ...request(200 + i), model: model.manifest.modelId };
+    const out = await service.run(req);
+    const { result } = out;
+    const signed = await signReceipt(node, {
+      requestId: result.requestId,
+      modelId: TINY,
+      promptHash: hashTokenIds(result.promptTokenIds),
+      outputHash: hashTokenIds(result.outputTokenIds),
+      logprobsHash: hashLogprobs(result.logprobs.map((l) => l.logprob)),
+      promptTokens: result.promptTokenIds.length,
+      outputTokens: result.outputTokenIds.length,
+      ...result.timings,
+    }, CHAIN_ID);
+    samples.push(epochSample({ ...req, model: TINY }, out, node.address, firstEpoch + i, signed));
+  }
+  return samples;
+}
+
+/** A source over a fixed list, paged like the gateway (the cursor is the last index served). */
+function listSource(samples: readonly EpochSample[]): SampleSource & { calls: number } {
+  return {
+    calls: 0,
+    async fetch(after, limit): Promise<EpochSamplesPage> {
+      this.calls++;
+      const start = after === undefined ? 0 : Number(after) + 1;
+      const data = samples.slice(start, start + limit);
+      return { data, next: data.length === 0 ? (after ?? null) : String(start + data.length - 1) };
+    },
+  };
+}
+
+async function newService(dataDir: string, source: SampleSource, extra: Partial<ConstructorParameters<typeof ValidatorService>[0]> = {}) {
+  const { models } = await setup;
+  return new ValidatorService({
+    source,
+    cursor: new FileCursor(dataDir),
+    models,
+    calibration: new CalibrationTable(),
+    speedBounds: async (model) => (model === TINY ? SPEED : null),
+    dataDir,
+    validator: OPERATOR,
+    pageSize: 3,
+    ...extra,
+  });
+}
+
+test("honest samples never convict; the cursor survives a restart, so nothing is validated twice", async () => {
+  const dir = await tempDir();
+  const samples = await honestSamples(5, 3);
+  const service = await newService(dir, listSource(samples));
+  assert.equal(await service.drain(), 5);
+  const { nodes, skipped } = service.status();
+  assert.equal(skipped, 0);
+  assert.equal(nodes.length, 1);
+  assert.deepEqual([nodes[0]!.samples, nodes[0]!.passes, nodes[0]!.convicted, nodes[0]!.evidenceHash], [5, 5, false, null]);
+  const restarted = await newService(dir, listSource(samples));
+  assert.equal(await restarted.drain(), 0, "a restart resumes after the saved cursor");
+  assert.match(await service.metrics.text(), /validator_samples_total\{result="pass"\} 5/);
+});
+
+test("a substitute-weights node is convicted within a few samples; evidence under its hash; invalidations served for its epochs; the NodeReported event on-chain", async () => {
+  const connection = await network.create();
+  try {
+    const core = await deployReports(connection);
+    const dir = await tempDir();
+    const bad = await substituteSamples(NODE, 4, 5);
+    const honest = await honestSamples(2, 5);
+    const source = listSource([honest[0]!, ...bad, honest[1]!]);
+    const reporter = new ChainReporter({
+      wallet: core.bob,
+      client: core.publicClient,
+      nodeReports: core.nr,
+      rewardsDistributor: getAddress(core.rewardsDistributor.address),
+      validatorSet: async () => [core.a, core.b, core.c],
+    });
+    const service = await newService(dir, source, { reporter, validator: core.b });
+    const served = await serveOracle(createValidatorServer(service, dir));
+    try {
+      await service.drain();
+      const conviction = service.conviction(NODE.address);
+      assert.ok(conviction, "the substitute node is convicted");
+      const status = service.status().nodes.find((n) => n.node === getAddress(NODE.address))!;
+      assert.ok(status.samples <= 4 && status.convicted, `convicted after ${status.samples} samples`);
+      assert.equal(status.failuresByCheck.logprobs, status.failedSamples);
+      const honestStatus = service.status().nodes.find((n) => n.node !== getAddress(NODE.address))!;
+      assert.equal(honestStatus.convicted, false);
+
+      // Evidence: the file's bytes hash to the name and the reported hash.
+      const evidence = await readEvidence(conviction.evidencePath, conviction.evidenceHash);
+      assert.equal(evidence.node, getAddress(NODE.address));
+      assert.equal(evidence.validator, core.b);
+      assert.deepEqual(evidence.epochs, conviction.epochs);
+
+      // Invalidations the oracle reads, for every affected epoch and none other.
+      for (const epoch of conviction.epochs) {
+        assert.deepEqual(await fetchInvalidations(served.url, epoch), [{ node: getAddress(NODE.address), epoch, evidenceHash: conviction.evidenceHash, reason: conviction.decision.reason }]);
+      }
+      assert.deepEqual(await fetchInvalidations(served.url, 99), []);
+
+      // On-chain: one NodeReported event by bob with the evidence hash.
+      assert.equal(conviction.reportId, 1n);
+      assert.equal(status.reportId, "1");
+      const logs = await core.publicClient.getLogs({ address: core.nr, fromBlock: 0n });
+      const events = parseEventLogs({ abi: nodeReportsAbi, eventName: "NodeReported", logs });
+      assert.deepEqual(events.map((e) => e.args), [{ reportId: 1n, nodeKey: core.k, reporter: core.b, account: core.a, evidenceHash: conviction.evidenceHash }]);
+
+      const res = await fetch(`${served.url}/status`);
+      assert.equal(((await res.json()) as { nodes: unknown[] }).nodes.length, 2);
+      const metrics = await (await fetch(`${served.url}/metrics`)).text();
+      assert.match(metrics, /validator_convictions_total 1/);
+      assert.match(metrics, /validator_reports_total\{outcome="sent"\} 1/);
+    } finally {
+      await served.close();
+    }
+  } finally {
+    await connection.close();
+  }
+});
+
+test("an account outside the validator set convicts and invalidates but does not report", async () => {
+  const connection = await network.create();
+  try {
+    const core = await deployReports(connection);
+    const dir = await tempDir();
+    const bad = await substituteSamples(NODE, 3, 1);
+    const warnings: string[] = [];
+    const reporter = new ChainReporter({
+      wallet: core.dave,
+      client: core.publicClient,
+      nodeReports: core.nr,
+      rewardsDistributor: getAddress(core.rewardsDistributor.address),
+      validatorSet: async () => [core.a, core.b, core.c],
+      log: (_level, message) => warnings.push(message),
+    });
+    const service = await newService(dir, listSource(bad), { reporter, validator: core.d });
+    await service.drain();
+    const conviction = service.conviction(NODE.address);
+    assert.ok(conviction);
+    assert.equal(conviction.reportId, null);
+    assert.ok(warnings.some((w) => /not a validator/.test(w)), warnings.join("; "));
+    assert.equal(await core.nodeReports.read.reportCount(), 0n);
+  } finally {
+    await connection.close();
+  }
+});
