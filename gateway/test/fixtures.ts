@@ -56,6 +56,8 @@ export async function startGateway(
     syncCommits?: boolean;
     /** How long chain reads are reused (default 0: every check reads the chain). */
     chainCacheMs?: number;
+    /** Keyed sampling for validators (ApiConfig.sampling; default off). */
+    sampling?: { salt: string; ratePpm: number };
   } = {},
 ) {
   const connection = await network.create();
@@ -82,7 +84,7 @@ export async function startGateway(
     prices: new ModelPriceReader({ client: core.publicClient, protocolParams: getAddress(core.protocolParams.address), ttlMs: 60_000 }),
     pricing: parsePricingConfig({ pod: getAddress(core.podToken.address), stablecoins: [{ asset: usd, unitsPerPod: UNITS_PER_POD }] }),
   });
-  const app = createApp({ pool, credit, store: options.wrapStore?.(store) ?? store, config: { chainId, vault, gateway, epochAt: options.epochAt ?? (() => EPOCH) } });
+  const app = createApp({ pool, credit, store: options.wrapStore?.(store) ?? store, config: { chainId, vault, gateway, epochAt: options.epochAt ?? (() => EPOCH), ...(options.sampling === undefined ? {} : { sampling: options.sampling }) } });
   const server = await new Promise<Server>((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: "127.0.0.1", port: 0 }, () => resolve(s as Server));
   });

@@ -231,3 +231,84 @@ export type EpochSample = {
 };
 
 export type EpochSamplesPage = { data: EpochSample[]; next: string | null };
+
+// ---------------------------------------------------------------- samples (validator side)
+
+/** A string that may be empty (prompts, message contents, response texts). */
+function textAt(raw: unknown, field: string): string {
+  if (typeof raw !== "string") throw new EpochDataError(field, "must be a string");
+  return raw;
+}
+
+function tokenIdsAt(raw: unknown, field: string): number[] {
+  return arrayAt(raw, field).map((id, i) => uintAt(id, `${field}[${i}]`, UINT32_MAX));
+}
+
+/** Log-probabilities are finite numbers (the gateway sends -Infinity as null where allowed). */
+function logprobAt(raw: unknown, field: string): number {
+  if (typeof raw !== "number" || !Number.isFinite(raw)) throw new EpochDataError(field, "must be a finite number");
+  return raw;
+}
+
+function sampleRequestAt(raw: unknown, field: string): EpochSample["request"] {
+  const o = objectAt(raw, field);
+  const at = (key: string) => `${field}.${key}`;
+  // A chat request carries messages, a completion request a prompt: never both, never neither.
+  if ((o.messages === undefined) === (o.prompt === undefined)) throw new EpochDataError(at("messages"), "exactly one of messages and prompt must be present");
+  const params = objectAt(o.params, at("params"));
+  const input =
+    o.prompt !== undefined
+      ? { prompt: textAt(o.prompt, at("prompt")) }
+      : {
+          messages: arrayAt(o.messages, at("messages")).map((m, i) => {
+            const message = objectAt(m, `${at("messages")}[${i}]`);
+            return { role: stringAt(message.role, `${at("messages")}[${i}].role`), content: textAt(message.content, `${at("messages")}[${i}].content`) };
+          }),
+        };
+  return { model: stringAt(o.model, at("model")), ...input, params };
+}
+
+/** One sample of `GET /v1/samples`; `field` prefixes error names (e.g. `data[3]`). */
+export function parseEpochSample(raw: unknown, field: string): EpochSample {
+  const o = objectAt(raw, field);
+  const at = (key: string) => `${field}.${key}`;
+  const requestId = stringAt(o.requestId, at("requestId"));
+  const epoch = uintAt(o.epoch, at("epoch"));
+  const request = sampleRequestAt(o.request, at("request"));
+  const outputTokenIds = tokenIdsAt(o.outputTokenIds, at("outputTokenIds"));
+  const lp = objectAt(o.logprobs, at("logprobs"));
+  const chosen = arrayAt(lp.chosen, at("logprobs.chosen")).map((v, i) => (v === null ? null : logprobAt(v, `${at("logprobs.chosen")}[${i}]`)));
+  const top = arrayAt(lp.top, at("logprobs.top")).map((alts, i) =>
+    arrayAt(alts, `${at("logprobs.top")}[${i}]`).map((alt, j) => {
+      const f = `${at("logprobs.top")}[${i}][${j}]`;
+      const a = objectAt(alt, f);
+      return { tokenId: uintAt(a.tokenId, `${f}.tokenId`, UINT32_MAX), logprob: logprobAt(a.logprob, `${f}.logprob`) };
+    }),
+  );
+  // One logprob and one list of alternatives per output token: a validator compares them position by position.
+  if (chosen.length !== outputTokenIds.length) throw new EpochDataError(at("logprobs.chosen"), `has ${chosen.length} entries for ${outputTokenIds.length} output tokens`);
+  if (top.length !== outputTokenIds.length) throw new EpochDataError(at("logprobs.top"), `has ${top.length} entries for ${outputTokenIds.length} output tokens`);
+  const receipt = parseEpochReceipt(o.receipt, at("receipt"));
+  if (receipt.requestId !== requestId) throw new EpochDataError(at("receipt.requestId"), "is not the sample's requestId");
+  if (receipt.epoch !== epoch) throw new EpochDataError(at("receipt.epoch"), `is ${receipt.epoch}, not the sample's epoch ${epoch}`);
+  if (receipt.model !== request.model) throw new EpochDataError(at("receipt.model"), "is not the sampled request's model");
+  return {
+    requestId,
+    epoch,
+    request,
+    responseText: textAt(o.responseText, at("responseText")),
+    promptTokenIds: tokenIdsAt(o.promptTokenIds, at("promptTokenIds")),
+    outputTokenIds,
+    logprobs: { chosen, top },
+    receipt,
+  };
+}
+
+/** A page of `GET /v1/samples?after=&limit=&epoch=`. */
+export function parseEpochSamplesPage(raw: unknown): EpochSamplesPage {
+  const o = objectAt(raw, "page");
+  const data = arrayAt(o.data, "data").map((item, i) => parseEpochSample(item, `data[${i}]`));
+  const next = o.next;
+  if (next !== null && (typeof next !== "string" || !/^\d{1,19}$/.test(next))) throw new EpochDataError("next", "must be a cursor or null");
+  return { data, next };
+}

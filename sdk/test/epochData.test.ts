@@ -9,9 +9,10 @@ import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { getAddress, type Hex } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
-import { openStore, type CompletionReceipt, type ReceiptStore, type StoredReceipt } from "../../gateway/src/store/index.ts";
+import { epochSampleOf } from "../../gateway/src/api/samples.ts";
+import { openStore, type CompletionReceipt, type ReceiptStore, type StoredReceipt, type ValidatorSample } from "../../gateway/src/store/index.ts";
 import { grantIdOf } from "../src/apiKey.ts";
-import { EpochDataError, parseEpochReceipt, parseEpochReceiptsPage, parseEpochUsage, serializeEpochJson, type EpochUsage } from "../src/epochData.ts";
+import { EpochDataError, parseEpochReceipt, parseEpochReceiptsPage, parseEpochSample, parseEpochSamplesPage, parseEpochUsage, serializeEpochJson, type EpochUsage } from "../src/epochData.ts";
 import { signReceipt } from "../src/receipt.ts";
 import { SPEND_GRANT_TYPES, settlementDomain, type SpendGrant } from "../src/typedData.ts";
 
@@ -180,5 +181,90 @@ describe("epoch data", { timeout: 60_000 }, () => {
     rejectsAt("data", () => parseEpochUsage({ ...body, data: null }));
     rejectsAt("unsettleable", () => parseEpochUsage({ ...body, unsettleable: "0x" }));
     rejectsAt("unsettleable[1]", () => parseEpochUsage({ ...body, unsettleable: [grantIdOf(grant), "0x00"] }));
+  });
+});
+
+describe("validator samples", { timeout: 60_000 }, () => {
+  let dataDir: string;
+  let store: ReceiptStore;
+  let body: Record<string, unknown> & { data: Record<string, unknown>[] };
+  const sample = (requestId: string, chat: boolean): ValidatorSample => ({
+    requestId,
+    request: { model: "pod-gpt2-tiny", ...(chat ? { messages: [{ role: "user", content: "" }] } : { prompt: "Hello" }), params: { temperature: 0.7, max_tokens: 3, top_logprobs: 1, seed: 9 } },
+    responseText: "",
+    promptTokenIds: [15496, 0],
+    outputTokenIds: [11, 12, 50256],
+    // A token the node sampled although its probability underflowed: -Infinity, which JSON cannot carry.
+    logprobs: { chosen: [-0.5, -Infinity, 0], top: [[{ tokenId: 11, logprob: -0.5 }], [{ tokenId: 7, logprob: -0.01 }], [{ tokenId: 50256, logprob: 0 }]] },
+  });
+
+  before(async () => {
+    dataDir = await mkdtemp(path.join(os.tmpdir(), "pod-epoch-samples-"));
+    store = await openStore({ dataDir, syncCommits: false });
+    await store.insert(record("req-a"), sample("req-a", false));
+    await store.insert(record("req-b", { epoch: 6 }), sample("req-b", true));
+    const samples = await store.samplesSince({ limit: 10 });
+    const data = await Promise.all(samples.items.map(async (s) => epochSampleOf(s, (await store.receipt(s.requestId))!)));
+    body = wire({ object: "list", data, next: "17" }) as typeof body;
+  });
+  after(async () => {
+    await store?.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  test("round trip: stored samples with their receipts parse back; -Infinity logprobs arrive as null", async () => {
+    const page = parseEpochSamplesPage(body);
+    assert.equal(page.next, "17");
+    assert.deepEqual(
+      page.data.map((s) => [s.requestId, s.epoch, s.receipt.epoch, s.request.prompt, s.request.messages]),
+      [
+        ["req-a", 5, 5, "Hello", undefined],
+        ["req-b", 6, 6, undefined, [{ role: "user", content: "" }]],
+      ],
+    );
+    assert.deepEqual(page.data[0]!.logprobs, { chosen: [-0.5, null, 0], top: sample("req-a", false).logprobs.top });
+    assert.deepEqual(page.data[0]!.receipt, withoutGatewayFields((await store.receipt("req-a"))!));
+    assert.deepEqual(page.data[1]!.request.params, { temperature: 0.7, max_tokens: 3, top_logprobs: 1, seed: 9 });
+    assert.deepEqual(parseEpochSamplesPage({ data: [], next: null }), { data: [], next: null });
+  });
+
+  test("each malformed sample field is named", () => {
+    const good = body.data[0]!;
+    const at = (change: (s: Record<string, any>) => void) => {
+      const copy = structuredClone(good) as Record<string, any>;
+      change(copy);
+      return { data: [body.data[1], copy], next: null };
+    };
+    const cases: [string, (s: Record<string, any>) => void][] = [
+      ["data[1].requestId", (s) => (s.requestId = 5)],
+      ["data[1].epoch", (s) => (s.epoch = "5")],
+      ["data[1].request", (s) => (s.request = null)],
+      ["data[1].request.model", (s) => (s.request.model = "")],
+      ["data[1].request.messages", (s) => (s.request.messages = [])], // both messages and prompt
+      ["data[1].request.messages", (s) => delete s.request.prompt], // neither
+      ["data[1].request.prompt", (s) => (s.request.prompt = 1)],
+      ["data[1].request.params", (s) => (s.request.params = [])],
+      ["data[1].responseText", (s) => (s.responseText = null)],
+      ["data[1].promptTokenIds", (s) => (s.promptTokenIds = "1,2")],
+      ["data[1].promptTokenIds[1]", (s) => (s.promptTokenIds[1] = 1.5)],
+      ["data[1].outputTokenIds[2]", (s) => (s.outputTokenIds[2] = 2 ** 32)],
+      ["data[1].logprobs", (s) => (s.logprobs = undefined)],
+      ["data[1].logprobs.chosen[0]", (s) => (s.logprobs.chosen[0] = "-0.5")],
+      ["data[1].logprobs.chosen", (s) => s.logprobs.chosen.pop()],
+      ["data[1].logprobs.top", (s) => s.logprobs.top.pop()],
+      ["data[1].logprobs.top[1]", (s) => (s.logprobs.top[1] = {})],
+      ["data[1].logprobs.top[1][0].tokenId", (s) => (s.logprobs.top[1][0].tokenId = -7)],
+      ["data[1].logprobs.top[1][0].logprob", (s) => (s.logprobs.top[1][0].logprob = null)],
+      ["data[1].receipt", (s) => delete s.receipt],
+      ["data[1].receipt.charged", (s) => (s.receipt.charged = 1)],
+      ["data[1].receipt.requestId", (s) => (s.receipt.requestId = "req-b")],
+      ["data[1].receipt.epoch", (s) => (s.receipt.epoch = 6)],
+      ["data[1].receipt.model", (s) => (s.receipt.model = "another-model")],
+    ];
+    for (const [field, change] of cases) rejectsAt(field, () => parseEpochSamplesPage(at(change)));
+    rejectsAt("page", () => parseEpochSamplesPage(null));
+    rejectsAt("data", () => parseEpochSamplesPage({ data: "", next: null }));
+    rejectsAt("next", () => parseEpochSamplesPage({ data: [], next: "abc" }));
+    rejectsAt("data[0]", () => parseEpochSample([], "data[0]"));
   });
 });

@@ -15,6 +15,7 @@ import { shouldSample, type JsonValue, type ReceiptStore, type SampledRequest } 
 import { RequestBilling, type ApiLogger, type BillingDeps } from "./billing.ts";
 import { ApiError, invalidRequest, rateLimited, toApiError } from "./errors.ts";
 import { addEpochRoutes } from "./epochs.ts";
+import { addSampleRoutes } from "./samples.ts";
 import { ApiKeyVerifier } from "./keys.ts";
 import { ApiMetrics } from "./metrics.ts";
 import { RateLimiter, type RateLimitConfig } from "./rateLimit.ts";
@@ -38,7 +39,7 @@ export type ApiConfig = {
   chatTemplateTokensPerMessage: number;
   /** Keyed sampling of requests for validators (store/sampling.ts); none when absent. */
   sampling?: { salt: string; ratePpm: number };
-  /** When set, GET /v1/epochs/:n/{receipts,usage} need `Authorization: Bearer <receiptsToken>`. */
+  /** When set, GET /v1/epochs/:n/{receipts,usage} and /v1/samples need `Authorization: Bearer <receiptsToken>`. */
   receiptsToken?: string;
   /** Per-key request rate; none when absent. */
   rateLimit?: RateLimitConfig;
@@ -49,7 +50,8 @@ export type ApiConfig = {
 export type ApiDeps = {
   pool: Pick<NodePool, "dispatch" | "models" | "nodes" | "metrics">;
   credit: Pick<CreditGuard, "quote" | "reserve" | "commit" | "release">;
-  store: Pick<ReceiptStore, "insert" | "rememberGrant" | "receiptsOfEpoch" | "usageByGrant">;
+  /** Without samplesSince and receipt, GET /v1/samples answers 404. */
+  store: Pick<ReceiptStore, "insert" | "rememberGrant" | "receiptsOfEpoch" | "usageByGrant"> & Partial<Pick<ReceiptStore, "samplesSince" | "receipt">>;
   config: Pick<ApiConfig, "chainId" | "vault" | "gateway" | "epochAt"> & Partial<ApiConfig>;
 };
 
@@ -162,6 +164,7 @@ export function createApp(deps: ApiDeps): Hono {
     c.json({ object: "list", data: pool.models().map((m) => ({ id: m.id, object: "model", created: 0, owned_by: "pod-network", context_length: m.contextLength, nodes: m.nodes })) }),
   );
   addEpochRoutes(app, store, config.receiptsToken);
+  addSampleRoutes(app, store, config.receiptsToken);
   app.post("/v1/completions", limit, (c) => complete(c, "completion"));
   app.post("/v1/chat/completions", limit, (c) => complete(c, "chat"));
   return app;

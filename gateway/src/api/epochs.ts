@@ -28,26 +28,39 @@ export function epochUsageBody(epoch: number, usages: readonly GrantUsage[]): Ep
   return { object: "usage", epoch, data, unsettleable };
 }
 
+/** Throws the 401 unless the request carries the receipts token (when one is configured). */
+export function requireReceiptsToken(c: Context, token: string | undefined): void {
+  if (token !== undefined && !bearerMatches(c.req.header("authorization"), token)) {
+    throw new ApiError(401, "authentication_error", "invalid_token", "this endpoint needs the gateway's receipts token");
+  }
+}
+
+/** `?after=&limit=` of a keyset-paginated route, checked (400 naming the parameter). */
+export function pageQueryOf(c: Context, defaultLimit: number): { after?: string; limit: number } {
+  const limitParam = c.req.query("limit");
+  const limit = limitParam === undefined ? defaultLimit : Number(limitParam);
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) throw invalidRequest(`limit must be an integer from 1 to ${MAX_PAGE}`, "limit");
+  const after = c.req.query("after");
+  if (after !== undefined && !/^\d{1,19}$/.test(after)) throw invalidRequest("after must be the next cursor of a previous page", "after");
+  return { limit, ...(after === undefined ? {} : { after }) };
+}
+
+/** JSON with bigints as decimal strings (sdk/src/epochData.ts parses it back). */
+export const epochJson = (c: Context, body: unknown) => c.body(serializeEpochJson(body), 200, { "content-type": "application/json" });
+
 export function addEpochRoutes(app: Hono, store: Pick<ReceiptStore, "receiptsOfEpoch" | "usageByGrant">, token: string | undefined): void {
   const epochOf = (c: Context): number => {
-    if (token !== undefined && !bearerMatches(c.req.header("authorization"), token)) {
-      throw new ApiError(401, "authentication_error", "invalid_token", "this endpoint needs the gateway's receipts token");
-    }
+    requireReceiptsToken(c, token);
     const param = c.req.param("epoch") ?? "";
     const epoch = Number(param);
     if (!/^\d{1,10}$/.test(param) || !Number.isSafeInteger(epoch)) throw invalidRequest("the epoch must be a non-negative integer", "epoch");
     return epoch;
   };
-  const json = (c: Context, body: unknown) => c.body(serializeEpochJson(body), 200, { "content-type": "application/json" });
+  const json = epochJson;
 
   app.get("/v1/epochs/:epoch/receipts", async (c) => {
     const epoch = epochOf(c);
-    const limitParam = c.req.query("limit");
-    const limit = limitParam === undefined ? DEFAULT_RECEIPTS_PAGE : Number(limitParam);
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) throw invalidRequest(`limit must be an integer from 1 to ${MAX_PAGE}`, "limit");
-    const after = c.req.query("after");
-    if (after !== undefined && !/^\d{1,19}$/.test(after)) throw invalidRequest("after must be the next cursor of a previous page", "after");
-    const page = await store.receiptsOfEpoch(epoch, { limit, ...(after === undefined ? {} : { after }) });
+    const page = await store.receiptsOfEpoch(epoch, pageQueryOf(c, DEFAULT_RECEIPTS_PAGE));
     return json(c, { object: "list", epoch, data: page.items, next: page.next });
   });
 
