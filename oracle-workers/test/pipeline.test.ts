@@ -3,10 +3,11 @@
  * two real worker nodes of two operators, epochs closing, two oracles co-signing, the root accepted
  * after the challenge window, one operator claiming liquid and the other bonded, usage settled and
  * the buyback run; then a crash right after each step (the oracle restarted on its data folder)
- * posts and settles nothing twice; then two oracles that disagree post nothing.
+ * posts and settles nothing twice; a gateway down delays the epoch; two oracles that disagree
+ * post nothing; and once a quorum posts, the dissenting oracle stops.
  */
 import assert from "node:assert/strict";
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { cp, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createServer } from "node:net";
@@ -17,6 +18,7 @@ import { getAddress, type Address, type Hex } from "viem";
 import { grantIdOf } from "../../sdk/src/apiKey.ts";
 import { until } from "../../gateway/test/fixtures.ts";
 import { paramName } from "../../test/helpers/fixture.ts";
+import { ProposalConflict } from "../src/chain/propose.ts";
 import { CumulativeRewardTree } from "../src/merkle/tree.ts";
 import { parseEpochReport } from "../src/epoch/report.ts";
 import type { PipelineStep } from "../src/pipeline/epoch.ts";
@@ -242,4 +244,27 @@ test("two oracles that disagree post nothing, and say which account differs", as
   assert.equal(await world.core.rewardsDistributor.read.nextEpoch(), BigInt(epoch), "nothing was proposed for the epoch");
   const loud = world.logs.find((l) => l.oracle === 0 && l.message.startsWith("ORACLE DISAGREEMENT"));
   assert.match(JSON.stringify(loud?.fields), new RegExp(served.nodeAccount.slice(2), "i"), "the log names the account that differs");
+});
+
+test("the quorum's root goes on-chain; the oracle that computed another one stops loudly", async () => {
+  const [dirA, dirB] = dataDirs as [string, string];
+  const epoch = Number(await world.core.rewardsDistributor.read.nextEpoch());
+  // Oracle 2 takes over oracle 1's seat with oracle 0's history (a copy of its data folder, less
+  // the disputed epoch): it recomputes that epoch and agrees with oracle 0.
+  const dirC = await mkdtemp(join(tmpdir(), "pod-oracle-2-"));
+  await cp(dirA, dirC, { recursive: true });
+  await rm(join(dirC, "epochs", String(epoch)), { recursive: true, force: true });
+  const a = await world.oracle(0, { dataDir: dirA, lastEpoch: epoch });
+  const c = await world.oracle(2, { dataDir: dirC, lastEpoch: epoch });
+  world.connectPeers([a, c]);
+  await within(60_000, "oracles 0 and 2 through the epoch", Promise.all([a.done, c.done]));
+  await Promise.all([a.stop(), c.stop()]);
+  assert.equal(await rootsProposed(epoch), 1);
+  assert.equal((await reportOf(dirA, epoch)).json, (await reportOf(dirC, epoch)).json, "oracle 2 recomputes the same report");
+
+  // Oracle 1 still holds the report with the invalidated node: it refuses to go on.
+  const b = await world.oracle(1, { dataDir: dirB, lastEpoch: epoch });
+  await assert.rejects(within(30_000, "oracle 1 stopping", b.done), (error: unknown) => error instanceof ProposalConflict && error.fields.includes("root"));
+  await b.stop();
+  assert.ok(world.logs.some((l) => l.oracle === 1 && l.level === "error" && l.message.startsWith("stopping:")));
 });

@@ -10,7 +10,7 @@
 import { getAddress, isAddressEqual, keccak256, stringToBytes, type Address, type Hex } from "viem";
 import type { EpochRoot } from "../../../sdk/src/typedData.ts";
 import { runBuyback } from "../chain/buyback.ts";
-import { readProposal, proposeRoot, readOracleSet } from "../chain/propose.ts";
+import { differingFields, ProposalConflict, proposeRoot, readOracleSet, readProposal } from "../chain/propose.ts";
 import { epochClosesAt, findClosingBlock, type EpochSchedule } from "../chain/schedule.ts";
 import { settleEpochUsage } from "../chain/settle.ts";
 import { readEpochChainState } from "../chain/snapshot.ts";
@@ -29,11 +29,6 @@ export type PipelineStep = "computed" | "signed" | "proposed" | "settled" | "bou
 /** Not an error: the epoch cannot advance yet (not closed, a gateway or the peers not ready). */
 export class EpochDelayed extends Error {
   override name = "EpochDelayed";
-}
-
-/** Our computation disagrees with what is on-chain: nothing more is done until a human looks. */
-export class OnChainRootMismatch extends Error {
-  override name = "OnChainRootMismatch";
 }
 
 /** The result of one epoch's computation as kept on disk. */
@@ -112,7 +107,9 @@ export async function proposeStep(ctx: OracleContext, epoch: number, computed: C
   if ((await ctx.files.readJournal(epoch)).proposed !== undefined) return;
   const onChain = await readProposal(ctx.client, ctx.contracts.rewardsDistributor, epoch);
   if (onChain.record !== null) {
-    checkOnChain(epoch, onChain.record, computed.epochRoot);
+    // Our computation disagrees with what is on-chain: nothing more is done until a human looks.
+    const fields = differingFields(onChain.record, computed.epochRoot);
+    if (fields.length > 0) throw new ProposalConflict(BigInt(epoch), onChain.record, computed.epochRoot, fields);
     await ctx.files.recordStep(epoch, "proposed", { at: new Date().toISOString(), txHashes: [], note: "proposed by another oracle" });
     return;
   }
@@ -135,15 +132,6 @@ export async function proposeStep(ctx: OracleContext, epoch: number, computed: C
   const txHashes: Hex[] = result.alreadyProposed ? [] : [result.txHash];
   await ctx.files.recordStep(epoch, "proposed", { at: new Date().toISOString(), txHashes, ...(result.alreadyProposed ? { note: "proposed by another oracle" } : {}) });
   ctx.log("info", result.alreadyProposed ? "epoch root already proposed" : "epoch root proposed", { epoch, root: computed.epochRoot.root, txHashes });
-}
-
-function checkOnChain(epoch: number, record: { root: Hex; total: bigint; reportHash: Hex; validatorsRoot: Hex }, ours: EpochRoot): void {
-  const differs = ["root", "total", "reportHash", "validatorsRoot"].filter(
-    (field) => String(record[field as keyof typeof record]).toLowerCase() !== String(ours[field as keyof EpochRoot]).toLowerCase(),
-  );
-  if (differs.length > 0) {
-    throw new OnChainRootMismatch(`epoch ${epoch}: the on-chain root differs from this oracle's computation in ${differs.join(", ")}; stopping`);
-  }
 }
 
 /** Loud: which accounts differ, so operators can see whose inputs diverged. */

@@ -1,13 +1,15 @@
 /**
  * The oracle's loop: epochs in order from 0, each taken through every step (pipeline/epoch.ts).
  * A step that must wait (EpochDelayed, a gateway down, an RPC hiccup) is retried after `pollMs`
- * on the same epoch, so nothing is skipped; a disagreement with the chain stops the loop.
+ * on the same epoch, so nothing is skipped; a root on-chain that differs from ours
+ * (ProposalConflict) stops the loop.
  */
 import { readEpochSchedule, type EpochSchedule } from "../chain/schedule.ts";
 import { GatewayUnavailable } from "../sources/gateway.ts";
 import { InvalidationSourceUnavailable } from "../sources/invalidations.ts";
 import type { OracleContext } from "./context.ts";
-import { buybackStep, computeAndSign, EpochDelayed, OnChainRootMismatch, proposeStep, settleStep, type PipelineStep } from "./epoch.ts";
+import { ProposalConflict } from "../chain/propose.ts";
+import { buybackStep, computeAndSign, EpochDelayed, proposeStep, settleStep, type PipelineStep } from "./epoch.ts";
 
 export type OracleStatus = {
   oracle: string;
@@ -65,8 +67,8 @@ export class OracleRunner {
         this.#epoch += 1;
         continue;
       } catch (error) {
-        if (error instanceof OnChainRootMismatch) {
-          ctx.log("error", error.message);
+        if (error instanceof ProposalConflict) {
+          ctx.log("error", `stopping: ${error.message}; this oracle's report differs from the root on-chain`);
           throw error;
         }
         this.#wait(error);
