@@ -8,8 +8,9 @@ import type { Command } from "./commands/command.ts";
 import { UsageError } from "./commands/command.ts";
 import { runCommand } from "./commands/run.ts";
 import { simulateCommand } from "./commands/simulate.ts";
+import { validateCommand } from "./commands/validate.ts";
 
-const COMMANDS: readonly Command[] = [runCommand, simulateCommand];
+const COMMANDS: readonly Command[] = [runCommand, simulateCommand, validateCommand];
 
 const HELP = `Usage: pod-oracle <command> [options]
 

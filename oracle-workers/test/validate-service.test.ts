@@ -28,6 +28,11 @@ import { ChainReporter } from "../src/validate/reporter.ts";
 import { createValidatorServer } from "../src/validate/server.ts";
 import { ValidatorService, type ModelValidator, type SampleSource } from "../src/validate/service.ts";
 import { FileCursor } from "../src/validate/cursor.ts";
+import { fetchSamples, gatewaySource, gatewaysSource, SampleSourceError } from "../src/validate/source.ts";
+import { Hono } from "hono";
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { serializeEpochJson } from "../../sdk/src/epochData.ts";
 
 const CHAIN_ID = 31337;
 const OPERATOR = getAddress(privateKeyToAccount(generatePrivateKey()).address);
@@ -240,5 +245,85 @@ test("an account outside the validator set convicts and invalidates but does not
     assert.equal(await core.nodeReports.read.reportCount(), 0n);
   } finally {
     await connection.close();
+  }
+});
+
+/** A gateway's samples endpoint over `samples` (cursor: the last index served), behind `token`. */
+function samplesGateway(samples: readonly EpochSample[], token: string): Hono {
+  const app = new Hono();
+  app.get("/v1/samples", (c) => {
+    if (c.req.header("authorization") !== `Bearer ${token}`) return c.json({ error: "unauthorized" }, 401);
+    const after = c.req.query("after");
+    const limit = Number(c.req.query("limit"));
+    const start = after === undefined ? 0 : Number(after) + 1;
+    const data = samples.slice(start, start + limit);
+    const next = data.length === 0 ? (after ?? null) : String(start + data.length - 1);
+    return c.body(serializeEpochJson({ data, next }), 200, { "content-type": "application/json" });
+  });
+  return app;
+}
+
+test("samples over HTTP: fetchSamples pages with the bearer token; one or two gateways drive the service; a wrong token is an error", async () => {
+  const samples = await honestSamples(3, 2);
+  const one = await serveOracle(samplesGateway(samples, "t0k"));
+  const two = await serveOracle(samplesGateway(samples.slice(0, 1), "t0k"));
+  try {
+    const page = await fetchSamples({ url: one.url, token: "t0k" }, undefined, 2);
+    assert.deepEqual([page.data.map((s) => s.requestId), page.next], [samples.slice(0, 2).map((s) => s.requestId), "1"]);
+    assert.equal(page.data[0]!.receipt.charged, 1n);
+    await assert.rejects(fetchSamples({ url: one.url, token: "wrong" }, undefined, 2), SampleSourceError);
+
+    const dir = await tempDir();
+    const service = await newService(dir, gatewaySource({ url: one.url, token: "t0k" }));
+    assert.equal(await service.drain(), 3);
+    assert.equal(await service.drain(), 0);
+    assert.equal(await new FileCursor(dir).load(), "2");
+
+    const both = await newService(await tempDir(), gatewaysSource([{ url: one.url, token: "t0k" }, { url: two.url, token: "t0k" }]));
+    assert.equal(await both.drain(), 3, "the second gateway's copy of a request id is recorded once");
+    assert.equal(both.status().nodes[0]!.samples, 3);
+  } finally {
+    await one.close();
+    await two.close();
+  }
+});
+
+// ---------------------------------------------------------------- the command line
+
+const workspace = fileURLToPath(new URL("../../", import.meta.url));
+function runCli(args: readonly string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [join(workspace, "oracle-workers/src/cli.ts"), ...args], { cwd: workspace, env: { PATH: process.env.PATH ?? "", ...env } }, (error, stdout, stderr) =>
+      resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : 1, stdout, stderr }),
+    );
+  });
+}
+
+test("pod-oracle validate --help exits 0 listing its variables; a bad environment exits 1 naming the variable", async () => {
+  const help = await runCli(["validate", "--help"], {});
+  assert.equal(help.code, 0, help.stderr);
+  for (const v of ["POD_RPC_URL", "POD_DEPLOYMENT", "POD_NODE_REPORTS", "POD_VALIDATOR_KEY", "POD_GATEWAYS", "POD_RECEIPTS_TOKEN", "POD_ORACLE_URL", "POD_VALIDATOR_MODELS", "POD_VALIDATOR_DATA_DIR", "POD_VALIDATOR_PORT"]) {
+    assert.ok(help.stdout.includes(v), `--help lists ${v}`);
+  }
+  const base = {
+    POD_PROTOCOL_PARAMS: OPERATOR,
+    POD_REWARDS_DISTRIBUTOR: OPERATOR,
+    POD_NODE_REPORTS: OPERATOR,
+    POD_VALIDATOR_KEY: generatePrivateKey(),
+    POD_GATEWAYS: "http://127.0.0.1:1",
+    POD_ORACLE_URL: "http://127.0.0.1:2",
+    POD_VALIDATOR_MODELS: `${TINY}=/nowhere@${"ab".repeat(32)}`,
+  };
+  const cases: [Record<string, string>, string][] = [
+    [{ ...base, POD_GATEWAYS: "" }, "POD_GATEWAYS"],
+    [{ ...base, POD_VALIDATOR_MODELS: `${TINY}=/nowhere` }, "POD_VALIDATOR_MODELS"],
+    [{ ...base, POD_VALIDATOR_KEY: "0x12" }, "POD_VALIDATOR_KEY"],
+    [{ ...base, POD_NODE_REPORTS: "" }, "POD_NODE_REPORTS"],
+    [{ ...base, POD_VALIDATOR_PORT: "http" }, "POD_VALIDATOR_PORT"],
+  ];
+  for (const [env, variable] of cases) {
+    const r = await runCli(["validate"], env);
+    assert.equal(r.code, 1, `${variable}: ${r.stderr}`);
+    assert.match(r.stderr, new RegExp(`^pod-oracle validate: ${variable}: `), r.stderr);
   }
 });

@@ -15,7 +15,7 @@ import { invalidationsFor, storeInvalidations } from "./invalidations.ts";
 import type { LogprobRecomputer } from "./recompute.ts";
 import type { TextTokenizer } from "./stats.ts";
 import { nodeStatus, ValidatorMetrics, type NodeStatus } from "./status.ts";
-import { DEFAULT_WEIGHTING, emptyRecord, recordSample, type NodeRecord, type StrikeWeighting } from "./strikes.ts";
+import { DEFAULT_WEIGHTING, emptyRecord, hasSeen, recordSample, type NodeRecord, type StrikeWeighting } from "./strikes.ts";
 import type { SampleVerdict } from "./types.ts";
 
 /** Pages of sampled pairs after a cursor (the gateways' `GET /v1/samples`, or a stand-in). */
@@ -148,6 +148,9 @@ export class ValidatorService {
 
   /** One sample: verdict, record, decision and, on a first conviction, the consequences. */
   private async handle(sample: EpochSample): Promise<boolean> {
+    // The same request served by two gateways (or a page re-read) is judged once.
+    const known = this.records.get(getAddress(sample.receipt.nodeAddress));
+    if (known !== undefined && hasSeen(known.seen, sample.requestId)) return false;
     const verdict = await this.judge(sample);
     if (verdict === null) return false;
     this.metrics.sample(verdict);
