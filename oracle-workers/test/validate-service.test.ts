@@ -288,6 +288,24 @@ test("samples over HTTP: fetchSamples pages with the bearer token; one or two ga
   }
 });
 
+test("the poll loop picks up samples that arrive later and ends when its signal aborts", async () => {
+  const samples = await honestSamples(2, 7);
+  const arriving: EpochSample[] = [samples[0]!];
+  const service = await newService(await tempDir(), listSource(arriving), { pollMs: 20 });
+  const controller = new AbortController();
+  const running = service.run(controller.signal);
+  const until = async (n: number) => {
+    for (let i = 0; i < 500 && (service.status().nodes[0]?.samples ?? 0) < n; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(service.status().nodes[0]?.samples, n);
+  };
+  await until(1);
+  arriving.push(samples[1]!);
+  await until(2);
+  controller.abort();
+  await running;
+  assert.equal(service.status().cursor, "1");
+});
+
 // ---------------------------------------------------------------- the command line
 
 const workspace = fileURLToPath(new URL("../../", import.meta.url));

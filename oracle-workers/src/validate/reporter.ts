@@ -72,13 +72,22 @@ export class ChainReporter implements NodeReporter {
   }
 }
 
-/** Speed bounds from ProtocolParams.modelParams; null for an unknown or disabled model. */
-export function chainSpeedBounds(client: Pick<ChainReader, "readContract">, protocolParams: Address): (model: string) => Promise<SpeedBounds | null> {
+/**
+ * Speed bounds from ProtocolParams.modelParams; null for an unknown or disabled model. Read at
+ * most once per `ttlMs` per model (governance changes are rare; one RPC per sample is waste).
+ */
+export function chainSpeedBounds(client: Pick<ChainReader, "readContract">, protocolParams: Address, ttlMs = 60_000): (model: string) => Promise<SpeedBounds | null> {
+  const cache = new Map<string, { at: number; bounds: SpeedBounds | null }>();
   return async (model) => {
+    const hit = cache.get(model);
+    if (hit !== undefined && Date.now() - hit.at < ttlMs) return hit.bounds;
     const id = registryModelId(model);
-    if (id === undefined) return null;
-    const p = await client.readContract({ address: protocolParams, abi: protocolParamsAbi, functionName: "modelParams", args: [id] });
-    if (!p.enabled) return null;
-    return { minTokensPerSecond: p.minTokensPerSecond, maxTokensPerSecond: p.maxTokensPerSecond };
+    let bounds: SpeedBounds | null = null;
+    if (id !== undefined) {
+      const p = await client.readContract({ address: protocolParams, abi: protocolParamsAbi, functionName: "modelParams", args: [id] });
+      if (p.enabled) bounds = { minTokensPerSecond: p.minTokensPerSecond, maxTokensPerSecond: p.maxTokensPerSecond };
+    }
+    cache.set(model, { at: Date.now(), bounds });
+    return bounds;
   };
 }
