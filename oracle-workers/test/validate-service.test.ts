@@ -24,7 +24,10 @@ import { fetchInvalidations } from "../src/sources/invalidations.ts";
 import { CalibrationTable } from "../src/validate/calibration.ts";
 import { readEvidence } from "../src/validate/evidence.ts";
 import { Recomputer } from "../src/validate/recompute.ts";
-import { ChainReporter } from "../src/validate/reporter.ts";
+import { ChainReporter, oracleValidatorSet, ValidatorSetMismatch } from "../src/validate/reporter.ts";
+import { computeEpoch } from "../src/epoch/compute.ts";
+import { initialOracleState } from "../src/epoch/state.ts";
+import { CONTRACTS, chainState, nodeKey as epochNodeKey, operator, signedRecord } from "./epoch-fixture.ts";
 import { createValidatorServer } from "../src/validate/server.ts";
 import { ValidatorService, type ModelValidator, type SampleSource } from "../src/validate/service.ts";
 import { FileCursor } from "../src/validate/cursor.ts";
@@ -243,6 +246,10 @@ test("an account outside the validator set convicts and invalidates but does not
     assert.equal(conviction.reportId, null);
     assert.ok(warnings.some((w) => /not a validator/.test(w)), warnings.join("; "));
     assert.equal(await core.nodeReports.read.reportCount(), 0n);
+
+    // A validator set that is not the on-chain root's is refused; the report stays pending.
+    const lying = new ChainReporter({ wallet: core.bob, client: core.publicClient, nodeReports: core.nr, rewardsDistributor: getAddress(core.rewardsDistributor.address), validatorSet: async () => [core.b] });
+    await assert.rejects(lying.report(NODE.address, conviction.evidenceHash), ValidatorSetMismatch);
   } finally {
     await connection.close();
   }
@@ -304,6 +311,23 @@ test("the poll loop picks up samples that arrive later and ends when its signal 
   controller.abort();
   await running;
   assert.equal(service.status().cursor, "1");
+});
+
+test("the validator set is the oracle's epoch report's validators (GET /epochs/N/report)", async () => {
+  const [A, B] = [operator(1), operator(2)];
+  const [k0, k1] = [epochNodeKey(0), epochNodeKey(1)];
+  const chain = chainState({ nodes: [{ key: k0.address, account: A }, { key: k1.address, account: B }], accounts: { [B]: { bond: 10n ** 21n } } });
+  const receipts = [await signedRecord({ key: k0, account: A, requestId: "r1", promptTokens: 10 }), await signedRecord({ key: k1, account: B, requestId: "r2", promptTokens: 30 })];
+  const computation = await computeEpoch({ chain, contracts: CONTRACTS, receipts, invalidations: [], previous: initialOracleState() });
+  const app = new Hono();
+  app.get("/epochs/0/report", (c) => c.body(computation.reportJson, 200, { "content-type": "application/json" }));
+  const oracle = await serveOracle(app);
+  try {
+    assert.deepEqual(await oracleValidatorSet(oracle.url)(0n), computation.validators);
+    await assert.rejects(oracleValidatorSet(oracle.url)(1n), /answered 404/);
+  } finally {
+    await oracle.close();
+  }
 });
 
 // ---------------------------------------------------------------- the command line
