@@ -33,6 +33,9 @@ import { ValidatorService, type ModelValidator, type SampleSource } from "../src
 import { FileCursor } from "../src/validate/cursor.ts";
 import { fetchSamples, gatewaySource, gatewaysSource, SampleSourceError } from "../src/validate/source.ts";
 import { Hono } from "hono";
+import OpenAI from "openai";
+import { startGateway, until, USD } from "../../gateway/test/fixtures.ts";
+import { chainSpeedBounds } from "../src/validate/reporter.ts";
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { serializeEpochJson } from "../../sdk/src/epochData.ts";
@@ -327,6 +330,32 @@ test("the validator set is the oracle's epoch report's validators (GET /epochs/N
     await assert.rejects(oracleValidatorSet(oracle.url)(1n), /answered 404/);
   } finally {
     await oracle.close();
+  }
+});
+
+test("end to end with a real gateway and node: GET /v1/samples pages, governed speed bounds from ProtocolParams, every honest sample passes", async () => {
+  const gw = await startGateway({ sampling: { salt: "validators-sampling-salt-for-tests", ratePpm: 1_000_000 } });
+  try {
+    await gw.deposit(gw.core.alice, 1_000n * USD);
+    const client = new OpenAI({ apiKey: (await gw.apiKey(gw.core.alice)).key, baseURL: gw.baseURL, maxRetries: 0, timeout: 20_000 });
+    await gw.startNode();
+    await until("the node in the pool", () => gw.pool.models().length === 1);
+    for (let i = 0; i < 4; i++) await client.completions.create({ model: TINY, prompt: `Sample number ${i}`, max_tokens: 4, temperature: 0.8, logprobs: 2 });
+    await client.chat.completions.create({ model: TINY, messages: [{ role: "user", content: "Chat" }], max_tokens: 4, seed: 3, logprobs: true, top_logprobs: 2 });
+    const dir = await tempDir();
+    const service = await newService(dir, gatewaySource({ url: gw.baseURL.replace(/\/v1$/, "") }), {
+      speedBounds: chainSpeedBounds(gw.core.publicClient, getAddress(gw.core.protocolParams.address)),
+      pageSize: 2,
+    });
+    assert.equal(await service.drain(), 5);
+    const { nodes, skipped, cursor } = service.status();
+    assert.equal(skipped, 0);
+    assert.deepEqual([nodes[0]!.samples, nodes[0]!.passes, nodes[0]!.convicted], [5, 5, false]);
+    // The gateway's last page has next = null: the cursor stays at the last full page.
+    assert.equal(cursor, "4");
+    assert.equal(await service.drain(), 0, "the partial last page is re-read but not judged again");
+  } finally {
+    await gw.close();
   }
 });
 
