@@ -168,7 +168,7 @@ test("honest samples never convict; the cursor survives a restart, so nothing is
   assert.match(await service.metrics.text(), /validator_samples_total\{result="pass"\} 5/);
 });
 
-test("a substitute-weights node is convicted within a few samples; evidence under its hash; invalidations served for its epochs; the NodeReported event on-chain", async () => {
+test("a substitute-weights node is convicted within a few samples; evidence under its hash; invalidations served for its epochs; the NodeReported event on-chain", async (t) => {
   const connection = await network.create();
   try {
     const core = await deployReports(connection);
@@ -190,7 +190,10 @@ test("a substitute-weights node is convicted within a few samples; evidence unde
       const conviction = service.conviction(NODE.address);
       assert.ok(conviction, "the substitute node is convicted");
       const status = service.status().nodes.find((n) => n.node === getAddress(NODE.address))!;
-      assert.ok(status.samples <= 4 && status.convicted, `convicted after ${status.samples} samples`);
+      assert.ok(conviction.samples <= 3 && status.convicted, `convicted after ${conviction.samples} samples`);
+      t.diagnostic(`substitute node convicted after ${conviction.samples} samples (log10 P(honest) ${conviction.decision.log10PHonest.toFixed(1)}); epochs invalidated ${conviction.epochs.join(",")}`);
+      // Samples after the conviction extend the invalidated epochs: all four bad samples' epochs.
+      assert.deepEqual(conviction.epochs, [5, 6, 7, 8]);
       assert.equal(status.failuresByCheck.logprobs, status.failedSamples);
       const honestStatus = service.status().nodes.find((n) => n.node !== getAddress(NODE.address))!;
       assert.equal(honestStatus.convicted, false);
@@ -199,7 +202,7 @@ test("a substitute-weights node is convicted within a few samples; evidence unde
       const evidence = await readEvidence(conviction.evidencePath, conviction.evidenceHash);
       assert.equal(evidence.node, getAddress(NODE.address));
       assert.equal(evidence.validator, core.b);
-      assert.deepEqual(evidence.epochs, conviction.epochs);
+      assert.deepEqual(evidence.epochs, conviction.epochs.slice(0, evidence.epochs.length));
 
       // Invalidations the oracle reads, for every affected epoch and none other.
       for (const epoch of conviction.epochs) {

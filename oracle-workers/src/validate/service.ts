@@ -59,7 +59,18 @@ export type ValidatorServiceOptions = {
 };
 
 /** What happened to one conviction: evidence hash, report id (null: not reported) and epochs. */
-export type Conviction = { node: Address; evidenceHash: Hex; evidencePath: string; reportId: bigint | null; epochs: number[]; decision: Decision; reportPending: boolean };
+export type Conviction = {
+  node: Address;
+  evidenceHash: Hex;
+  evidencePath: string;
+  reportId: bigint | null;
+  /** Epochs invalidated: the evidence's, then later epochs the node was still sampled in. */
+  epochs: number[];
+  decision: Decision;
+  /** Samples of the node recorded when it was convicted. */
+  samples: number;
+  reportPending: boolean;
+};
 
 export class ValidatorService {
   readonly metrics = new ValidatorMetrics();
@@ -161,7 +172,14 @@ export class ValidatorService {
     if (!verdict.pass) this.failingPairs.set(verdict.requestId, pairOf(sample));
     const decision = decide(record, this.decideParams);
     this.decisions.set(node, decision);
-    if (decision.convict && !this.convictions.has(node)) await this.convict(record, decision, sample.epoch);
+    const convicted = this.convictions.get(node);
+    if (convicted === undefined) {
+      if (decision.convict) await this.convict(record, decision, sample.epoch);
+    } else if (!convicted.epochs.includes(sample.epoch)) {
+      // A convicted node still serving: its later epochs are not paid either (same evidence).
+      await storeInvalidations(this.options.dataDir, invalidationsFor(node, [sample.epoch], convicted.evidenceHash, convicted.decision.reason));
+      convicted.epochs = [...convicted.epochs, sample.epoch].sort((a, b) => a - b);
+    }
     return true;
   }
 
@@ -208,7 +226,7 @@ export class ValidatorService {
     });
     const { hash, path } = await writeEvidence(dataDir, bundle);
     await storeInvalidations(dataDir, invalidationsFor(record.node, bundle.epochs, hash, decision.reason));
-    const conviction: Conviction = { node: record.node, evidenceHash: hash, evidencePath: path, reportId: null, epochs: bundle.epochs, decision, reportPending: false };
+    const conviction: Conviction = { node: record.node, evidenceHash: hash, evidencePath: path, reportId: null, epochs: [...bundle.epochs], decision, samples: record.samples, reportPending: false };
     this.convictions.set(record.node, conviction);
     this.log("warn", "node convicted", { node: record.node, evidenceHash: hash, epochs: bundle.epochs, reason: decision.reason });
     await this.sendReport(conviction);
