@@ -1,5 +1,5 @@
 /**
- * `pod-oracle run` as real processes: two oracles against a local `hardhat node` (127.0.0.1) with
+ * `pod-oracle run` as real processes: two oracles against a local `hardhat node --hostname 127.0.0.1` with
  * 10-second epochs and a real `pod-gateway` process, peers of each other over HTTP. They close the
  * first two epochs, co-sign and propose each root once, and exit 0 at --until-epoch.
  */

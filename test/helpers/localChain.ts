@@ -1,5 +1,5 @@
 /**
- * A real local chain for tests that run services as processes: `hardhat node` on 127.0.0.1 and a
+ * A real local chain for tests that run services as processes: `hardhat node --hostname 127.0.0.1` on a
  * free port, PodDevnet deployed with Ignition under its own deployment id (its
  * deployed_addresses.json is what services read through POD_DEPLOYMENT), and close() that stops
  * the node and removes the deployment folder.

@@ -185,9 +185,9 @@ export class ValidatorService {
 
   private async judge(sample: EpochSample): Promise<SampleVerdict | null> {
     const model = this.options.models.get(sample.request.model);
-    if (model === undefined) return this.skip(sample, `model ${sample.request.model} is not validated here`);
+    if (model === undefined) return this.setAside(sample, `model ${sample.request.model} is not validated here`);
     const speedBounds = await this.options.speedBounds(sample.request.model);
-    if (speedBounds === null) return this.skip(sample, `model ${sample.request.model} has no governed speed bounds`);
+    if (speedBounds === null) return this.setAside(sample, `model ${sample.request.model} has no governed speed bounds`);
     try {
       return await validateSample(sampleInput(sample), sample.receipt as SampleReceipt, {
         recomputer: model.recomputer,
@@ -199,12 +199,12 @@ export class ValidatorService {
       });
     } catch (error) {
       // Not held against the node: the gateway served something the node did not sign.
-      if (error instanceof SampleMismatchError) return this.skip(sample, error.message);
+      if (error instanceof SampleMismatchError) return this.setAside(sample, error.message);
       throw error;
     }
   }
 
-  private skip(sample: EpochSample, reason: string): null {
+  private setAside(sample: EpochSample, reason: string): null {
     this.skipped++;
     this.log("warn", "sample skipped", { requestId: sample.requestId, reason });
     return null;
