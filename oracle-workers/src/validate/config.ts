@@ -6,10 +6,8 @@
 import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { getAddress, isAddress, type Address, type Hex } from "viem";
-import { deployedAddress, DeploymentError, parseDeployment, type Deployment } from "../../../sdk/src/deployment.ts";
-import { PrivateKeyError, readPrivateKey } from "../../../sdk/src/privateKey.ts";
-import { ConfigError, type Env, type ReadText } from "../pipeline/config.ts";
+import type { Address, Hex } from "viem";
+import { ConfigError, describeEnvVars, EnvReader, type Env, type EnvVar, type ReadText } from "../envReader.ts";
 import { CalibrationError, CalibrationTable } from "./calibration.ts";
 import type { ApprovedModel } from "./recompute.ts";
 
@@ -30,7 +28,7 @@ export type ValidatorConfig = {
   pageSize: number;
 };
 
-export const VALIDATOR_ENV_VARS: readonly { name: string; default?: string; help: string }[] = [
+export const VALIDATOR_ENV_VARS: readonly EnvVar[] = [
   { name: "POD_RPC_URL", default: "http://127.0.0.1:8545", help: "JSON-RPC endpoint of the chain" },
   { name: "POD_DEPLOYMENT", help: "JSON file of contract addresses (Ignition's deployed_addresses.json)" },
   { name: "POD_PROTOCOL_PARAMS", help: "ProtocolParams address (overrides POD_DEPLOYMENT); likewise POD_REWARDS_DISTRIBUTOR, POD_NODE_REPORTS" },
@@ -56,59 +54,14 @@ const CONTRACTS = {
 const MODEL_ENTRY = /^([^=\s]+)=(.+)@(?:0x)?([0-9a-fA-F]{64})$/;
 
 export function parseValidatorConfig(env: Env, readText: ReadText = (path) => readFileSync(path, "utf8")): ValidatorConfig {
-  const text = (name: string): string | undefined => {
-    const value = env[name]?.trim();
-    return value === undefined || value === "" ? undefined : value;
-  };
-  const int = (name: string, fallback: number, min: number, max: number): number => {
-    const raw = text(name);
-    if (raw === undefined) return fallback;
-    const value = Number(raw);
-    if (!/^\d+$/.test(raw) || !Number.isSafeInteger(value) || value < min || value > max) throw new ConfigError(name, `expected an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
-    return value;
-  };
-  const urls = (name: string): string[] =>
-    (text(name) ?? "").split(",").map((u) => u.trim()).filter((u) => u !== "").map((u) => {
-      if (!URL.canParse(u) || !/^https?:$/.test(new URL(u).protocol)) throw new ConfigError(name, `not an http(s) URL: ${JSON.stringify(u)}`);
-      return u.replace(/\/+$/, "");
-    });
-
-  const rpcUrl = text("POD_RPC_URL") ?? "http://127.0.0.1:8545";
-  if (!URL.canParse(rpcUrl) || !/^(https?|wss?):$/.test(new URL(rpcUrl).protocol)) throw new ConfigError("POD_RPC_URL", `not an http(s) or ws(s) URL: ${JSON.stringify(rpcUrl)}`);
-  const token = text("POD_RECEIPTS_TOKEN");
-  const gateways = urls("POD_GATEWAYS").map((url) => ({ url, token }));
-  if (gateways.length === 0) throw new ConfigError("POD_GATEWAYS", "required: at least one gateway base URL");
-  const oracleUrl = urls("POD_ORACLE_URL")[0];
+  const read = new EnvReader(env, readText);
+  const text = (name: string) => read.text(name);
+  const rpcUrl = read.rpcUrl();
+  const gateways = read.gateways();
+  const oracleUrl = read.urls("POD_ORACLE_URL")[0];
   if (oracleUrl === undefined) throw new ConfigError("POD_ORACLE_URL", "required: an oracle's base URL");
-
-  const deployment = readDeployment(text("POD_DEPLOYMENT"), readText);
-  const contracts = Object.fromEntries(
-    Object.entries(CONTRACTS).map(([field, { variable, contract }]) => {
-      const explicit = text(variable);
-      if (explicit !== undefined) {
-        if (!isAddress(explicit, { strict: false })) throw new ConfigError(variable, `not an address: ${JSON.stringify(explicit)}`);
-        return [field, getAddress(explicit)];
-      }
-      let found: Address | undefined;
-      try {
-        found = deployment === undefined ? undefined : deployedAddress(deployment, contract);
-      } catch (error) {
-        throw new ConfigError("POD_DEPLOYMENT", (error as Error).message);
-      }
-      if (found === undefined) throw new ConfigError(variable, `required (or POD_DEPLOYMENT with a ${contract} entry)`);
-      return [field, found];
-    }),
-  ) as ValidatorConfig["contracts"];
-
-  const rawKey = text("POD_VALIDATOR_KEY");
-  if (rawKey === undefined) throw new ConfigError("POD_VALIDATOR_KEY", "required: a private key or a file holding it");
-  let validatorKey: Hex;
-  try {
-    validatorKey = readPrivateKey(rawKey, readText);
-  } catch (error) {
-    if (error instanceof PrivateKeyError) throw new ConfigError("POD_VALIDATOR_KEY", error.message);
-    throw error;
-  }
+  const contracts = Object.fromEntries(Object.entries(CONTRACTS).map(([field, { variable, contract }]) => [field, read.address(variable, contract)])) as ValidatorConfig["contracts"];
+  const validatorKey = read.key("POD_VALIDATOR_KEY", true);
 
   const models = (text("POD_VALIDATOR_MODELS") ?? "").split(",").map((m) => m.trim()).filter((m) => m !== "").map((entry): ApprovedModel => {
     const match = MODEL_ENTRY.exec(entry);
@@ -127,28 +80,12 @@ export function parseValidatorConfig(env: Env, readText: ReadText = (path) => re
     oracleUrl,
     models,
     calibration: readCalibration(text("POD_VALIDATOR_CALIBRATION"), readText),
-    dataDir: expandHome(text("POD_VALIDATOR_DATA_DIR") ?? "~/.pod-validator"),
+    dataDir: read.path("POD_VALIDATOR_DATA_DIR", "~/.pod-validator"),
     host: text("POD_VALIDATOR_HOST") ?? "127.0.0.1",
-    port: int("POD_VALIDATOR_PORT", 8795, 0, 65_535),
-    pollMs: int("POD_VALIDATOR_POLL_MS", 2_000, 10, 3_600_000),
-    pageSize: int("POD_VALIDATOR_PAGE_SIZE", 32, 1, 1_000),
+    port: read.int("POD_VALIDATOR_PORT", 8795, 0, 65_535),
+    pollMs: read.int("POD_VALIDATOR_POLL_MS", 2_000, 10, 3_600_000),
+    pageSize: read.int("POD_VALIDATOR_PAGE_SIZE", 32, 1, 1_000),
   };
-}
-
-function readDeployment(path: string | undefined, readText: ReadText): Deployment | undefined {
-  if (path === undefined) return undefined;
-  let content: string;
-  try {
-    content = readText(path);
-  } catch (error) {
-    throw new ConfigError("POD_DEPLOYMENT", `cannot read ${path}: ${(error as Error).message}`);
-  }
-  try {
-    return parseDeployment(content, path);
-  } catch (error) {
-    if (error instanceof DeploymentError) throw new ConfigError("POD_DEPLOYMENT", error.message);
-    throw error;
-  }
 }
 
 function readCalibration(path: string | undefined, readText: ReadText): CalibrationTable {
@@ -174,6 +111,5 @@ function expandHome(path: string): string {
 
 /** The variables section of `pod-oracle validate --help`. */
 export function describeValidatorEnv(): string {
-  const width = Math.max(...VALIDATOR_ENV_VARS.map((v) => v.name.length));
-  return VALIDATOR_ENV_VARS.map((v) => `  ${v.name.padEnd(width)}  ${v.help}${v.default === undefined ? "" : ` (default ${v.default})`}`).join("\n");
+  return describeEnvVars(VALIDATOR_ENV_VARS);
 }
