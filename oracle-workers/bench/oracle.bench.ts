@@ -14,6 +14,7 @@ import type { AccountEpochInput, AccountState } from "../src/rewards/state.ts";
 import type { CumulativeLeaf } from "../src/merkle/tree.ts";
 import { CumulativeRewardTree, verifyCumulativeProof } from "../src/merkle/tree.ts";
 import { LEAF_ENCODING } from "../src/merkle/leaf.ts";
+import { mulberry32 as seeded } from "../../test/helpers/random.ts";
 
 const SIZES = [10_000, 100_000, 1_000_000];
 const OZ_SIZES = new Set([10_000, 100_000]);
@@ -23,16 +24,6 @@ const POD = 10n ** 18n;
 
 // Every step does work from the second epoch on: eligibility after one epoch, a competitive set.
 const PARAMS: RewardParams = { ...DEFAULT_REWARD_PARAMS, minHistoryEpochs: 1, minLifetimeBase: 0n };
-
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function accounts(count: number, random: () => number): string[] {
   const word = () => Math.floor(random() * 2 ** 32).toString(16).padStart(8, "0");

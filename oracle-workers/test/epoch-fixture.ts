@@ -8,6 +8,7 @@ import type { EpochReceipt } from "../../sdk/src/epochData.ts";
 import { signReceipt } from "../../sdk/src/receipt.ts";
 import { DEFAULT_REWARD_PARAMS, type RewardParams } from "../src/rewards/params.ts";
 import type { AccountAtClose, EpochChainState, NodeAtClose, OracleContracts } from "../src/epoch/types.ts";
+import { mulberry32 } from "../../test/helpers/random.ts";
 
 export const CHAIN_ID = 31337;
 export const POD = 10n ** 18n;
@@ -108,13 +109,7 @@ export function chainState(spec: ChainSpec): EpochChainState {
 
 /** A seeded shuffle (mulberry32), for order-independence checks. */
 export function shuffled<T>(items: readonly T[], seed: number): T[] {
-  let a = seed >>> 0;
-  const random = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = mulberry32(seed);
   const out = [...items];
   for (let i = out.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));

@@ -11,20 +11,9 @@ import { keccak256Words, keccakPermute } from "../src/merkle/keccak.ts";
 import { LEAF_ENCODING, LeafEncodingError, cumulativeLeafHash, writeLeafPreimage } from "../src/merkle/leaf.ts";
 import type { CumulativeLeaf } from "../src/merkle/tree.ts";
 import { CumulativeRewardTree, EMPTY_ROOT, sortByHash, verifyCumulativeProof } from "../src/merkle/tree.ts";
+import { mulberry32 as seeded } from "../../test/helpers/random.ts";
 
 const MAX_UINT256 = (1n << 256n) - 1n;
-
-/** mulberry32: a small seeded generator, so a failing set can be reproduced. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomBytes(random: () => number, length: number): Uint8Array {
   return Uint8Array.from({ length }, () => Math.floor(random() * 256));

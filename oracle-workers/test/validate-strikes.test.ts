@@ -12,6 +12,7 @@ import { serveOracle } from "../src/cosign/server.ts";
 import { fetchInvalidations, readInvalidations } from "../src/sources/invalidations.ts";
 import { invalidationsFor, invalidationsRoutes, storeInvalidations } from "../src/validate/invalidations.ts";
 import { nodeStatus, ValidatorMetrics } from "../src/validate/status.ts";
+import { mulberry32 as prng } from "../../test/helpers/random.ts";
 
 const NODE: Address = getAddress("0x00000000000000000000000000000000000000a1");
 const ACCOUNT: Address = getAddress("0x00000000000000000000000000000000000000b2");
@@ -25,18 +26,6 @@ function verdict(i: number, fail: Partial<Record<CheckName, number>> = {}, extra
     return { check, pass: severity === undefined, severity: severity ?? 0, measured: severity === undefined ? 0.01 : 1, threshold: 0.5, detail: "" };
   });
   return { requestId: `req-${i}`, epoch: Math.floor(i / 100), node: NODE, account: ACCOUNT, model: "tiny", flagged: false, results, pass: Object.keys(fail).length === 0, recomputation: null, ...extra };
-}
-
-/** Mulberry32: a seeded PRNG so that the honest runs are the same on every machine. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** ln of a positive bigint to double precision (for values far beyond a double's range). */
