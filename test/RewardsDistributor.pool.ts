@@ -4,7 +4,7 @@ import { keccak_256 } from "@noble/hashes/sha3.js";
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { MerkleTree } from "merkletreejs";
 import { encodeAbiParameters, getAddress, keccak256, parseAbiParameters, toHex, zeroAddress, type Address, type Hex } from "viem";
-import { CumulativeRewardTree } from "../oracle-workers/src/merkle/tree.ts";
+import { CumulativeRewardTree } from "../sdk/src/merkle/tree.ts";
 import { paramName, POD } from "./helpers/fixture.ts";
 import { eventsIn, role } from "./helpers/unit.ts";
 import { epochRootOf, POOL_FUNDING, propose, proposeAndAccept, rewardsFixture, rewardTree, validatorTree } from "./helpers/rewards.ts";

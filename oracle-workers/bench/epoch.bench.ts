@@ -19,7 +19,7 @@ import { receiptDigest } from "../../sdk/src/receiptCheck/digest.ts";
 import { initialOracleState } from "../src/epoch/state.ts";
 import type { AccountAtClose, EpochChainState, NodeAtClose } from "../src/epoch/types.ts";
 import { verifyReceiptSignatures } from "../src/epoch/verify.ts";
-import { DEFAULT_REWARD_PARAMS } from "../src/rewards/params.ts";
+import { DEFAULT_REWARD_PARAMS } from "../../sdk/src/rewardParams.ts";
 
 const ACCOUNTS = 50;
 const KEYS_PER_ACCOUNT = 3;

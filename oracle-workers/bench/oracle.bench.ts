@@ -8,12 +8,12 @@
 import { cpus, loadavg } from "node:os";
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { closeEpoch } from "../src/rewards/engine.ts";
-import type { RewardParams } from "../src/rewards/params.ts";
-import { DEFAULT_REWARD_PARAMS } from "../src/rewards/params.ts";
+import type { RewardParams } from "../../sdk/src/rewardParams.ts";
+import { DEFAULT_REWARD_PARAMS } from "../../sdk/src/rewardParams.ts";
 import type { AccountEpochInput, AccountState } from "../src/rewards/state.ts";
-import type { CumulativeLeaf } from "../src/merkle/tree.ts";
-import { CumulativeRewardTree, verifyCumulativeProof } from "../src/merkle/tree.ts";
-import { LEAF_ENCODING } from "../src/merkle/leaf.ts";
+import type { CumulativeLeaf } from "../../sdk/src/merkle/tree.ts";
+import { CumulativeRewardTree, verifyCumulativeProof } from "../../sdk/src/merkle/tree.ts";
+import { LEAF_ENCODING } from "../../sdk/src/merkle/leaf.ts";
 import { mulberry32 as seeded } from "../../test/helpers/random.ts";
 
 const SIZES = [10_000, 100_000, 1_000_000];

@@ -3,7 +3,7 @@
  * Commands write results to stdout only; every failure is one line on stderr and a non-zero exit
  * (1 for bad input, 2 for a command-line mistake).
  */
-import { InputError } from "./input.ts";
+import { InputError } from "../../sdk/src/jsonInput.ts";
 import type { Command } from "./commands/command.ts";
 import { UsageError } from "./commands/command.ts";
 import { runCommand } from "./commands/run.ts";

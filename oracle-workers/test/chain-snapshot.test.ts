@@ -12,7 +12,7 @@ import { deployCore, paramName, POD, SHARES_PER_POD, type Core } from "../../tes
 import { nodeKey, registerNode } from "../../test/helpers/registry.ts";
 import { actAsTimelock, mineAt, nextAt, SAMPLE_MODEL_PARAMS, stake } from "../../test/helpers/unit.ts";
 import type { EpochChainState, OracleContracts } from "../src/epoch/types.ts";
-import { DEFAULT_REWARD_PARAMS } from "../src/rewards/params.ts";
+import { DEFAULT_REWARD_PARAMS } from "../../sdk/src/rewardParams.ts";
 import { epochClosesAt, findClosingBlock, readEpochSchedule } from "../src/chain/schedule.ts";
 import { readEpochChainState } from "../src/chain/snapshot.ts";
 

@@ -7,8 +7,8 @@
 // POD amounts below ~2361 POD are exact doubles, so the w values below are exact.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import type { RewardParams } from "../src/rewards/params.ts";
-import { DEFAULT_REWARD_PARAMS } from "../src/rewards/params.ts";
+import type { RewardParams } from "../../sdk/src/rewardParams.ts";
+import { DEFAULT_REWARD_PARAMS } from "../../sdk/src/rewardParams.ts";
 import type { AccountEpochInput, AccountState } from "../src/rewards/state.ts";
 import type { AccountOutcome, EpochClose } from "../src/rewards/engine.ts";
 import { closeEpoch } from "../src/rewards/engine.ts";

@@ -2,8 +2,8 @@
 // worked out by hand in the comment next to it.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import type { RewardParams } from "../src/rewards/params.ts";
-import { DEFAULT_REWARD_PARAMS } from "../src/rewards/params.ts";
+import type { RewardParams } from "../../sdk/src/rewardParams.ts";
+import { DEFAULT_REWARD_PARAMS } from "../../sdk/src/rewardParams.ts";
 import { initialAccountState } from "../src/rewards/state.ts";
 import {
   competitionScale,

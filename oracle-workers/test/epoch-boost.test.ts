@@ -2,11 +2,11 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { Address } from "viem";
 import { computeEpoch } from "../src/epoch/compute.ts";
-import { parseEpochReport } from "../src/epoch/report.ts";
+import { parseEpochReport } from "../../sdk/src/epochReport.ts";
 import { initialOracleState } from "../src/epoch/state.ts";
 import type { OracleState } from "../src/epoch/types.ts";
 import { closeEpoch } from "../src/rewards/engine.ts";
-import { DEFAULT_REWARD_PARAMS, epochsPerWeek } from "../src/rewards/params.ts";
+import { DEFAULT_REWARD_PARAMS, epochsPerWeek } from "../../sdk/src/rewardParams.ts";
 import type { AccountEpochInput, AccountState } from "../src/rewards/state.ts";
 import { CONTRACTS, POD, chainState, nodeKey, operator, signedRecord } from "./epoch-fixture.ts";
 

@@ -4,10 +4,10 @@ import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { keccak256, toBytes, zeroHash, type Address } from "viem";
 import type { EpochReceipt } from "../../sdk/src/epochData.ts";
 import { computeEpoch, EpochInputError } from "../src/epoch/compute.ts";
-import { parseEpochReport } from "../src/epoch/report.ts";
+import { parseEpochReport } from "../../sdk/src/epochReport.ts";
 import { decodeOracleState, encodeOracleState, initialOracleState } from "../src/epoch/state.ts";
 import type { EpochChainState, OracleState } from "../src/epoch/types.ts";
-import { DEFAULT_REWARD_PARAMS } from "../src/rewards/params.ts";
+import { DEFAULT_REWARD_PARAMS } from "../../sdk/src/rewardParams.ts";
 import type { AccountState } from "../src/rewards/state.ts";
 import { CONTRACTS, POD, chainState, nodeKey, operator, shuffled, signedRecord } from "./epoch-fixture.ts";
 

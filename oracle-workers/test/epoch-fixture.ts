@@ -6,7 +6,7 @@ import { getAddress, toHex, type Address, type Hex } from "viem";
 import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
 import type { EpochReceipt } from "../../sdk/src/epochData.ts";
 import { signReceipt } from "../../sdk/src/receipt.ts";
-import { DEFAULT_REWARD_PARAMS, type RewardParams } from "../src/rewards/params.ts";
+import { DEFAULT_REWARD_PARAMS, type RewardParams } from "../../sdk/src/rewardParams.ts";
 import type { AccountAtClose, EpochChainState, NodeAtClose, OracleContracts } from "../src/epoch/types.ts";
 import { mulberry32 } from "../../test/helpers/random.ts";
 

@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { Address } from "viem";
 import { computeEpoch } from "../src/epoch/compute.ts";
-import { describeReportDiff, diffReports, parseEpochReport, serializeEpochReport } from "../src/epoch/report.ts";
+import { describeReportDiff, diffReports, parseEpochReport, serializeEpochReport } from "../../sdk/src/epochReport.ts";
 import { initialOracleState } from "../src/epoch/state.ts";
-import { InputError } from "../src/input.ts";
+import { InputError } from "../../sdk/src/jsonInput.ts";
 import { CONTRACTS, chainState, nodeKey, operator, signedRecord } from "./epoch-fixture.ts";
 
 const [A, B] = [operator(1), operator(2)] as [Address, Address];

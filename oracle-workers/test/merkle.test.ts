@@ -7,10 +7,10 @@ import { MerkleTree } from "merkletreejs";
 import { keccak_256, keccakP } from "@noble/hashes/sha3.js";
 import { encodeAbiParameters, keccak256 } from "viem";
 import type { Hex } from "viem";
-import { keccak256Words, keccakPermute } from "../src/merkle/keccak.ts";
-import { LEAF_ENCODING, LeafEncodingError, cumulativeLeafHash, writeLeafPreimage } from "../src/merkle/leaf.ts";
-import type { CumulativeLeaf } from "../src/merkle/tree.ts";
-import { CumulativeRewardTree, EMPTY_ROOT, sortByHash, verifyCumulativeProof } from "../src/merkle/tree.ts";
+import { keccak256Words, keccakPermute } from "../../sdk/src/merkle/keccak.ts";
+import { LEAF_ENCODING, LeafEncodingError, cumulativeLeafHash, writeLeafPreimage } from "../../sdk/src/merkle/leaf.ts";
+import type { CumulativeLeaf } from "../../sdk/src/merkle/tree.ts";
+import { CumulativeRewardTree, EMPTY_ROOT, sortByHash, verifyCumulativeProof } from "../../sdk/src/merkle/tree.ts";
 import { mulberry32 as seeded } from "../../test/helpers/random.ts";
 
 const MAX_UINT256 = (1n << 256n) - 1n;

@@ -1,8 +1,8 @@
 // Parameter defaults (the table of rewards.md), bounds and invariants.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { InputError } from "../src/input.ts";
-import { DEFAULT_REWARD_PARAMS, epochsPerWeek, parseRewardParams } from "../src/rewards/params.ts";
+import { InputError } from "../../sdk/src/jsonInput.ts";
+import { DEFAULT_REWARD_PARAMS, epochsPerWeek, parseRewardParams } from "../../sdk/src/rewardParams.ts";
 
 const E18 = 10n ** 18n;
 

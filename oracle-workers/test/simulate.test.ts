@@ -3,8 +3,8 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
-import { InputError } from "../src/input.ts";
-import { LEAF_ENCODING } from "../src/merkle/leaf.ts";
+import { InputError } from "../../sdk/src/jsonInput.ts";
+import { LEAF_ENCODING } from "../../sdk/src/merkle/leaf.ts";
 import { parseScenario } from "../src/simulate/scenario.ts";
 import { resultObject, runScenario } from "../src/simulate/run.ts";
 import { renderSummary } from "../src/simulate/summary.ts";

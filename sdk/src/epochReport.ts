@@ -4,14 +4,42 @@
  * reportHash = keccak256 of them goes on-chain. parseEpochReport reads it back (validating every
  * field; the indexer rebuilds the root from `leaves`); diffReports says where two reports differ.
  */
-import type { Address, Hex } from "viem";
-import { InputError, readArray, readBoolean, readInteger, readObject, readWei } from "../input.ts";
-import { REWARD_PARAM_NAMES, parseRewardParams, type RewardParams } from "../rewards/params.ts";
-import type { DroppedReceipt } from "./screen.ts";
-import { DROP_REASONS } from "./screen.ts";
-import { readAddress, readBytes32 } from "./state.ts";
-import type { ClosingBlock, DropReason, OracleContracts } from "./types.ts";
-import { keccakText } from "./digest.ts";
+import { keccak256, stringToBytes, type Address, type Hex } from "viem";
+import { InputError, readAddress, readArray, readBoolean, readBytes32, readInteger, readObject, readWei } from "./jsonInput.ts";
+import { REWARD_PARAM_NAMES, parseRewardParams, type RewardParams } from "./rewardParams.ts";
+
+/** Why a receipt does not pay its node. */
+export type DropReason =
+  | "unsigned" // no node-signed receipt (the node failed before signing)
+  | "bad_signature" // not signed by its node key, malformed or non-canonical signature
+  | "wrong_chain" // signed for another chain id
+  | "wrong_epoch" // served under another epoch than the one being closed
+  | "mismatch" // the signed receipt disagrees with the gateway's record (request id, model, node)
+  | "duplicate" // the same (node, request id) was already counted
+  | "invalidated" // a validator invalidated this node's receipts of the epoch
+  | "node_not_registered" // the node key is not active under the receipt's account at the close
+  | "node_banned"
+  | "unknown_model"; // the model is not enabled in ProtocolParams
+
+/** Every reason, in the order the oracle's checks run (and the report lists them). */
+export const DROP_REASONS: readonly DropReason[] = [
+  "unsigned", "wrong_chain", "bad_signature", "wrong_epoch", "mismatch", "duplicate",
+  "invalidated", "node_not_registered", "node_banned", "unknown_model",
+];
+
+export type DroppedReceipt = { readonly node: Address; readonly requestId: string; readonly reason: DropReason };
+
+/** The contracts the oracle reads, as the report names them. */
+export type OracleContracts = {
+  protocolParams: Address;
+  rewardsDistributor: Address;
+  bondManager: Address;
+  nodeRegistry: Address;
+  creditVault: Address;
+  buyback: Address;
+};
+
+export type ClosingBlock = { number: bigint; hash: Hex; timestamp: bigint };
 
 export const REPORT_VERSION = 1;
 /** At most this many dropped receipts are listed one by one; the rest are counted. */
@@ -131,7 +159,7 @@ export function serializeEpochReport(report: EpochReport): string {
 
 /** keccak256 of the report's UTF-8 bytes. */
 export function epochReportHash(reportJson: string): Hex {
-  return keccakText(reportJson);
+  return keccak256(stringToBytes(reportJson));
 }
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;

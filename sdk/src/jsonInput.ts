@@ -2,6 +2,8 @@
  * Reading untrusted JSON field by field: every failure is an InputError naming the field, so a
  * command can print one line that says exactly what to fix.
  */
+import type { Address, Hex } from "viem";
+import { checksumAddress, hasValidChecksum, isAddressShaped } from "./address.ts";
 
 /** Bad input (a scenario, a parameter set): the message names the offending field. */
 export class InputError extends Error {
@@ -56,6 +58,21 @@ export function readWei(value: unknown, field: string, min = 0n, max = MAX_UINT2
   const amount = BigInt(value);
   if (amount < min || amount > max) throw new InputError(field, `must be in [${min}, ${max}], got ${value}`);
   return amount;
+}
+
+const BYTES32 = /^0x[0-9a-f]{64}$/;
+
+/** A checksummed address (reports and state only ever hold that spelling). */
+export function readAddress(value: unknown, field: string): Address {
+  if (!isAddressShaped(value) || !hasValidChecksum(value) || checksumAddress(value) !== value) {
+    throw new InputError(field, `must be a checksummed address, got ${JSON.stringify(value)}`);
+  }
+  return value as Address;
+}
+
+export function readBytes32(value: unknown, field: string): Hex {
+  if (typeof value !== "string" || !BYTES32.test(value)) throw new InputError(field, "must be 0x and 64 lower-case hex digits");
+  return value as Hex;
 }
 
 /** Rejects keys of `object` that are not in `known`, naming the first one. */

@@ -4,7 +4,7 @@
  *
  * The bounds here are the off-chain half of what ProtocolParams enforces on-chain; keep them equal.
  */
-import { InputError, MAX_UINT256, readInteger, readObject, readWei, rejectUnknownKeys } from "../input.ts";
+import { InputError, MAX_UINT256, readInteger, readObject, readWei, rejectUnknownKeys } from "./jsonInput.ts";
 
 export type RewardParams = {
   /** Multiplier epoch length in hours; divides 168. */

@@ -2,7 +2,7 @@ import type { NetworkConnection } from "hardhat/types/network";
 import { getAddress, keccak256, toHex, zeroHash, type Address, type Hash, type Hex } from "viem";
 import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
-import { CumulativeRewardTree, type CumulativeLeaf } from "../../oracle-workers/src/merkle/tree.ts";
+import { CumulativeRewardTree, type CumulativeLeaf } from "../../sdk/src/merkle/tree.ts";
 import { EPOCH_ROOT_TYPES, settlementDomain, type EpochRoot } from "../../sdk/src/typedData.ts";
 import { deployCore, now, POD, type Core } from "./fixture.ts";
 import { nextAt } from "./unit.ts";

@@ -6,7 +6,7 @@
 import { getAddress, stringToHex, type Address, type Hex } from "viem";
 import { bondManagerAbi, nodeRegistryAbi, protocolParamsAbi } from "../../../sdk/src/abi/contracts.ts";
 import type { AccountAtClose, ClosingBlock, EpochChainState, NodeAtClose, OracleContracts } from "../epoch/types.ts";
-import { DEFAULT_REWARD_PARAMS, parseRewardParams, REWARD_PARAM_NAMES, type RewardParams } from "../rewards/params.ts";
+import { DEFAULT_REWARD_PARAMS, parseRewardParams, REWARD_PARAM_NAMES, type RewardParams } from "../../../sdk/src/rewardParams.ts";
 import { registryModelId } from "../../../sdk/src/modelId.ts";
 import type { ChainReader } from "./client.ts";
 

@@ -4,7 +4,7 @@
  */
 import { readFile, writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import { InputError } from "../input.ts";
+import { InputError } from "../../../sdk/src/jsonInput.ts";
 import { parseScenario } from "../simulate/scenario.ts";
 import { resultObject, runScenario } from "../simulate/run.ts";
 import { renderSummary } from "../simulate/summary.ts";

@@ -6,10 +6,10 @@
 import type { Address, Hex } from "viem";
 import { closeEpoch } from "../rewards/engine.ts";
 import type { AccountEpochInput, AccountState } from "../rewards/state.ts";
-import { CumulativeRewardTree } from "../merkle/tree.ts";
+import { CumulativeRewardTree } from "../../../sdk/src/merkle/tree.ts";
 import { combinedInputsDigest, inputDigests } from "./digest.ts";
-import { DROPPED_RECEIPTS_LISTED, REPORT_VERSION, epochReportHash, serializeEpochReport, type EpochReport, type ReportAccount } from "./report.ts";
-import { DROP_REASONS, screenReceipts, type AcceptedReceipt } from "./screen.ts";
+import { DROPPED_RECEIPTS_LISTED, DROP_REASONS, REPORT_VERSION, epochReportHash, serializeEpochReport, type EpochReport, type ReportAccount } from "../../../sdk/src/epochReport.ts";
+import { screenReceipts, type AcceptedReceipt } from "./screen.ts";
 import type { DropReason, EpochComputation, EpochComputationInput, OracleContracts, OracleState } from "./types.ts";
 import { checksumAddress } from "../../../sdk/src/address.ts";
 import { sortAddresses, validatorsRoot } from "./validators.ts";

@@ -5,7 +5,7 @@
  */
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import type { Hex } from "viem";
-import { REWARD_PARAM_NAMES } from "../rewards/params.ts";
+import { REWARD_PARAM_NAMES } from "../../../sdk/src/rewardParams.ts";
 import type { AcceptedReceipt } from "./screen.ts";
 import type { EpochChainState, Invalidation } from "./types.ts";
 import { sortAddresses } from "./validators.ts";

@@ -7,14 +7,10 @@
 import type { Address } from "viem";
 import type { EpochReceipt } from "../../../sdk/src/epochData.ts";
 import { checksumAddress, isAddressShaped } from "../../../sdk/src/address.ts";
+import { DROP_REASONS, type DroppedReceipt } from "../../../sdk/src/epochReport.ts";
 import type { DropReason, EpochChainState, Invalidation } from "./types.ts";
 import { verifyReceiptSignatures, type VerifyOptions } from "./verify.ts";
 
-/** Every reason, in the order the checks run (and the report lists them). */
-export const DROP_REASONS: readonly DropReason[] = [
-  "unsigned", "wrong_chain", "bad_signature", "wrong_epoch", "mismatch", "duplicate",
-  "invalidated", "node_not_registered", "node_banned", "unknown_model",
-];
 
 export type AcceptedReceipt = {
   /** Checksummed node key. */
@@ -27,8 +23,6 @@ export type AcceptedReceipt = {
   readonly paidTokens: number;
   readonly workWeightPpm: number;
 };
-
-export type DroppedReceipt = { readonly node: Address; readonly requestId: string; readonly reason: DropReason };
 
 export type Screening = {
   /** In the canonical order (sorted by node, request id, record). */

@@ -3,14 +3,12 @@
  * strings, maps as [key, value] lists in order): decode(encode(s)) equals s exactly.
  */
 import type { Address, Hex } from "viem";
-import { hasValidChecksum, isAddressShaped, checksumAddress } from "../../../sdk/src/address.ts";
-import { InputError, readArray, readBoolean, readInteger, readObject, readWei } from "../input.ts";
+import { InputError, readAddress, readArray, readBytes32, readBoolean, readInteger, readObject, readWei } from "../../../sdk/src/jsonInput.ts";
 import type { AccountState } from "../rewards/state.ts";
-import { EMPTY_ROOT } from "../merkle/tree.ts";
+import { EMPTY_ROOT } from "../../../sdk/src/merkle/tree.ts";
 import type { OracleState } from "./types.ts";
 
 const STATE_VERSION = 1;
-const BYTES32 = /^0x[0-9a-f]{64}$/;
 
 export function initialOracleState(): OracleState {
   return { epoch: -1, root: EMPTY_ROOT, accounts: new Map(), nodeKeys: new Map() };
@@ -33,19 +31,6 @@ export function encodeOracleState(state: OracleState): string {
     accounts: [...state.accounts].map(([account, s]) => [account, encodeAccount(s)]),
     nodeKeys: [...state.nodeKeys].map(([account, keys]) => [account, [...keys]]),
   });
-}
-
-/** A checksummed address (the state only ever holds that spelling). */
-export function readAddress(value: unknown, field: string): Address {
-  if (!isAddressShaped(value) || !hasValidChecksum(value) || checksumAddress(value) !== value) {
-    throw new InputError(field, `must be a checksummed address, got ${JSON.stringify(value)}`);
-  }
-  return value as Address;
-}
-
-export function readBytes32(value: unknown, field: string): Hex {
-  if (typeof value !== "string" || !BYTES32.test(value)) throw new InputError(field, "must be 0x and 64 lower-case hex digits");
-  return value as Hex;
 }
 
 function readPair(value: unknown, field: string): readonly [Address, unknown] {

@@ -7,20 +7,12 @@
 import type { Address, Hex } from "viem";
 import type { EpochReceipt } from "../../../sdk/src/epochData.ts";
 import type { EpochRoot } from "../../../sdk/src/typedData.ts";
-import type { RewardParams } from "../rewards/params.ts";
+import type { ClosingBlock, DropReason, OracleContracts } from "../../../sdk/src/epochReport.ts";
+import type { RewardParams } from "../../../sdk/src/rewardParams.ts";
 import type { AccountState } from "../rewards/state.ts";
 
-/** Contract addresses the oracle reads and writes (checksummed). */
-export type OracleContracts = {
-  protocolParams: Address;
-  rewardsDistributor: Address;
-  bondManager: Address;
-  nodeRegistry: Address;
-  creditVault: Address;
-  buyback: Address;
-};
-
-export type ClosingBlock = { number: bigint; hash: Hex; timestamp: bigint };
+/** The report's shapes live with the report format in the SDK. */
+export type { ClosingBlock, DropReason, OracleContracts };
 
 /** A node key as the registry knows it at the closing block. */
 export type NodeAtClose = {
@@ -65,18 +57,6 @@ export type EpochChainState = {
 /** A validator's verdict that a node's receipts of an epoch are not to be paid. */
 export type Invalidation = { node: Address; epoch: number; evidenceHash: Hex; reason: string };
 
-/** Why a receipt is not paid. */
-export type DropReason =
-  | "unsigned" // no node-signed receipt (the node failed before signing)
-  | "bad_signature" // not signed by its node key, malformed or non-canonical signature
-  | "wrong_chain" // signed for another chain id
-  | "wrong_epoch" // served under another epoch than the one being closed
-  | "mismatch" // the signed receipt disagrees with the gateway's record (request id, model, node)
-  | "duplicate" // the same (node, request id) was already counted
-  | "invalidated" // a validator invalidated this node's receipts of the epoch
-  | "node_not_registered" // the node key is not active under the receipt's account at the close
-  | "node_banned"
-  | "unknown_model"; // the model is not enabled in ProtocolParams
 
 /** The oracle's memory between epochs; what epoch n's computation starts from. */
 export type OracleState = {

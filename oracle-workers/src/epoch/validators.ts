@@ -5,7 +5,7 @@
  */
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import type { Address, Hex } from "viem";
-import { EMPTY_ROOT } from "../merkle/tree.ts";
+import { EMPTY_ROOT } from "../../../sdk/src/merkle/tree.ts";
 
 /** Sorted ascending by numeric address value (= lower-case string order). */
 export function sortAddresses(addresses: Iterable<Address>): Address[] {

@@ -3,7 +3,7 @@
  * base budget split over accounts pro rata to work, floored; the dust stays unassigned.
  */
 import type { Address } from "viem";
-import { PPM } from "../rewards/params.ts";
+import { PPM } from "../../../sdk/src/rewardParams.ts";
 import type { AcceptedReceipt } from "./screen.ts";
 
 const PPM_N = BigInt(PPM);

@@ -17,7 +17,7 @@ import { readEpochChainState } from "../chain/snapshot.ts";
 import { collectSignatures, fetchPeerReport } from "../cosign/peers.ts";
 import { parseSignedEpochRoot, serializeSignedEpochRoot, signEpochRoot } from "../cosign/signedRoot.ts";
 import { computeEpoch } from "../epoch/compute.ts";
-import { diffReports, parseEpochReport } from "../epoch/report.ts";
+import { diffReports, parseEpochReport } from "../../../sdk/src/epochReport.ts";
 import { decodeOracleState, encodeOracleState, initialOracleState } from "../epoch/state.ts";
 import type { EpochComputation, OracleState } from "../epoch/types.ts";
 import { fetchAllReceipts, fetchEpochUsage } from "../sources/gateway.ts";

@@ -3,8 +3,8 @@
  * epoch t"). Every function is pure. Amounts are bigint (integer division floors: all operands
  * are non-negative, see params.ts); the steps the spec marks *float* use Number exactly as written.
  */
-import type { RewardParams } from "./params.ts";
-import { PPM, epochsPerWeek } from "./params.ts";
+import type { RewardParams } from "../../../sdk/src/rewardParams.ts";
+import { PPM, epochsPerWeek } from "../../../sdk/src/rewardParams.ts";
 import type { AccountEpochInput, AccountState } from "./state.ts";
 import { initialAccountState } from "./state.ts";
 

@@ -3,8 +3,8 @@
  * account between epochs"), plus the two things the engine needs besides: the running cumulative
  * reward (what the Merkle leaf commits) and the last known inputs (for epochs without activity).
  */
-import type { RewardParams } from "./params.ts";
-import { PPM } from "./params.ts";
+import type { RewardParams } from "../../../sdk/src/rewardParams.ts";
+import { PPM } from "../../../sdk/src/rewardParams.ts";
 
 /** The inputs of one account at one epoch's close. */
 export type AccountEpochInput = {

@@ -6,7 +6,7 @@ import type { Hex } from "viem";
 import type { AccountOutcome, CompetitionSummary } from "../rewards/engine.ts";
 import { closeEpoch } from "../rewards/engine.ts";
 import type { AccountState } from "../rewards/state.ts";
-import { CumulativeRewardTree } from "../merkle/tree.ts";
+import { CumulativeRewardTree } from "../../../sdk/src/merkle/tree.ts";
 import type { Scenario } from "./scenario.ts";
 
 export type SimulatedEpoch = {

@@ -7,9 +7,9 @@
  *                                    "registered": true, "suspended": false } ] } ] }
  */
 import { checksumAddress, hasValidChecksum, isAddressShaped } from "../../../sdk/src/address.ts";
-import { InputError, readArray, readBoolean, readObject, readWei, rejectUnknownKeys } from "../input.ts";
-import type { RewardParams } from "../rewards/params.ts";
-import { DEFAULT_REWARD_PARAMS, parseRewardParams } from "../rewards/params.ts";
+import { InputError, readArray, readBoolean, readObject, readWei, rejectUnknownKeys } from "../../../sdk/src/jsonInput.ts";
+import type { RewardParams } from "../../../sdk/src/rewardParams.ts";
+import { DEFAULT_REWARD_PARAMS, parseRewardParams } from "../../../sdk/src/rewardParams.ts";
 import type { AccountEpochInput } from "../rewards/state.ts";
 
 export type Scenario = {

@@ -3,8 +3,8 @@
  * one row per epoch (multipliers, validators, competition on/off), then each account's next
  * multiplier per epoch.
  */
-import type { RewardParams } from "../rewards/params.ts";
-import { PPM } from "../rewards/params.ts";
+import type { RewardParams } from "../../../sdk/src/rewardParams.ts";
+import { PPM } from "../../../sdk/src/rewardParams.ts";
 import type { SimulatedEpoch } from "./run.ts";
 
 const MAX_ACCOUNT_ROWS = 50;
