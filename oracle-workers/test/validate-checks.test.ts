@@ -14,7 +14,7 @@ import type { ModelVariant } from "../../node/src/model/build.ts";
 import { hashLogprobs, hashTokenIds, signReceipt } from "../../sdk/src/receipt.ts";
 import type { InferenceResult } from "../../sdk/src/nodeProtocol.ts";
 import { CalibrationError, CalibrationTable, DEFAULT_CALIBRATION, calibrate, measureHonest, parseCalibration, type ModelCalibration } from "../src/validate/calibration.ts";
-import { SampleMismatchError, logprobFingerprint, requestStops, speed, tokenization, usage, validateSample, type SampleInput, type SampleReceipt, type ValidationDeps } from "../src/validate/checks.ts";
+import { SampleMismatchError, logprobFingerprint, requestStops, sampling, speed, tokenization, usage, validateSample, type SampleInput, type SampleReceipt, type ValidationDeps } from "../src/validate/checks.ts";
 import { Recomputer } from "../src/validate/recompute.ts";
 import { editDistance, logprobStats, tokenizationStats, type ReportedLogprobs } from "../src/validate/stats.ts";
 
@@ -255,7 +255,7 @@ async function dishonestPair(sample: SampleInput, claims: { model: string; start
 }
 
 const verdictOf = (results: { check: string; pass: boolean }[]): Record<string, boolean> => Object.fromEntries(results.map((r) => [r.check, r.pass]));
-const ALL_PASS = { logprobs: true, tokenization: true, speed: true, usage: true };
+const ALL_PASS = { logprobs: true, sampling: true, tokenization: true, speed: true, usage: true };
 
 /** One honest completion, kept for the tampering tests below. */
 const honest = (async () => {
@@ -310,11 +310,14 @@ async function servedBy(variant: ModelVariant): Promise<{ sample: SampleInput; r
 }
 
 for (const variant of ["substitute", "perturbed"] as const) {
-  test(`a node serving ${variant} weights as ${TINY} fails the logprob fingerprint only`, async () => {
+  test(`a node serving ${variant} weights as ${TINY} fails the logprob fingerprint (the replay may or may not notice)`, async () => {
     const { deps } = await setup;
     const { sample, receipt } = await servedBy(variant);
     const verdict = await validateSample(sample, receipt, deps);
-    assert.deepEqual(verdictOf(verdict.results), { ...ALL_PASS, logprobs: false }, JSON.stringify(verdict.results, null, 1));
+    const { sampling: replayed, ...others } = verdictOf(verdict.results);
+    assert.equal(typeof replayed, "boolean");
+    const { sampling: _replay, ...expected } = ALL_PASS;
+    assert.deepEqual(others, { ...expected, logprobs: false }, JSON.stringify(verdict.results, null, 1));
     const lp = verdict.results[0]!;
     assert.ok(lp.measured > 10 * lp.threshold, `${variant}: ${lp.detail}`);
   });
@@ -368,4 +371,63 @@ test("a sample that is not what the node signed gives no verdict (SampleMismatch
   await assert.rejects(validateSample({ ...sample, outputTokenIds: [...sample.outputTokenIds, 11] }, receipt, deps), SampleMismatchError);
   await assert.rejects(validateSample(sample, { ...receipt, nodeAddress: OPERATOR }, deps), SampleMismatchError);
   await assert.rejects(validateSample(sample, { ...receipt, signedReceipt: null }, deps), SampleMismatchError);
+});
+
+// ---------------------------------------------------------------- sampling replay, prompt tokenization, chain
+
+test("sampling: the mismatch fraction passes at the calibrated maximum and fails above it; no seed fails", () => {
+  const cal = DEFAULT_CALIBRATION;
+  assert.equal(sampling({ positions: 8, mismatches: [] }, cal).pass, true);
+  assert.equal(sampling({ positions: 8, mismatches: [0, 1, 2, 3] }, cal).pass, true, "4 of 8 = 0.5 is the edge");
+  const over = sampling({ positions: 8, mismatches: [0, 1, 2, 3, 4] }, cal);
+  assert.deepEqual([over.pass, over.severity, over.measured], [false, 5 / 8, 5 / 8]);
+  assert.deepEqual([sampling(null, cal).pass, sampling(null, cal).severity], [false, 1]);
+});
+
+test("pre-generated output scored by the approved model passes the logprob fingerprint but fails the sampling replay", async () => {
+  const { service, model, deps } = await setup;
+  for (const temperature of [0, 0.8]) {
+    const request: Request = { model: TINY, prompt: "Sampled requests are validated by", max_tokens: 12, temperature, top_logprobs: 3, seed: 11 };
+    const out = await service.run(request);
+    const { sample } = honestPair(request, out, service.account);
+    // The canned answer is scored with the real weights, so its logprobs are the model's own.
+    const outputTokenIds = model.tokenizer.encode(" a canned answer written before the request came");
+    const scored = await deps.recomputer.recompute(sample.promptTokenIds, outputTokenIds, 3);
+    const canned = { ...sample, responseText: model.tokenizer.decode(outputTokenIds), outputTokenIds, logprobs: { chosen: scored.chosen, top: scored.top.map((t) => t.slice(0, 3)) } };
+    const forged = await dishonestPair(canned, { model: TINY, ...out.result.timings }, service.account);
+    const verdict = await validateSample(forged.sample, forged.receipt, deps);
+    assert.deepEqual(verdictOf(verdict.results), { ...ALL_PASS, sampling: false }, `temperature ${temperature}: ${JSON.stringify(verdict.results, null, 1)}`);
+  }
+});
+
+test("honest sampling with top_k and top_p replays exactly (no position missed)", async () => {
+  const { service, deps } = await setup;
+  const requests: Request[] = [0.3, 0.9, 1.5].map((temperature, i) => ({ model: TINY, prompt: `Replay ${i}`, max_tokens: 10, temperature, top_k: 50 * (i + 1), top_p: 0.8, seed: 100 + i }));
+  const outs = await Promise.all(requests.map((r) => service.run(r)));
+  for (const [i, out] of outs.entries()) {
+    const { sample, receipt } = honestPair(requests[i]!, out, service.account);
+    const verdict = await validateSample(sample, receipt, deps);
+    const result = verdict.results.find((r) => r.check === "sampling")!;
+    assert.deepEqual([result.pass, result.measured], [true, 0], result.detail);
+  }
+});
+
+test("prompt ids that are not the request's prompt tokenized (padding, another tokenizer) fail tokenization and usage", async () => {
+  const { service, deps } = await setup;
+  const { request, out } = await honest;
+  const { sample } = honestPair(request, out, service.account);
+  const padded = await deps.recomputer.recompute([...sample.promptTokenIds, ...sample.promptTokenIds], sample.outputTokenIds, 3);
+  const inflated = { ...sample, promptTokenIds: [...sample.promptTokenIds, ...sample.promptTokenIds], logprobs: { chosen: padded.chosen, top: padded.top.map((t) => t.slice(0, 3)) } };
+  const forged = await dishonestPair(inflated, { model: TINY, ...out.result.timings }, service.account);
+  const verdict = await validateSample(forged.sample, forged.receipt, deps);
+  const byCheck = verdictOf(verdict.results);
+  assert.deepEqual([byCheck.tokenization, byCheck.usage, byCheck.logprobs], [false, false, true], JSON.stringify(verdict.results, null, 1));
+});
+
+test("a receipt signed for another chain gives no verdict", async () => {
+  const { service, deps } = await setup;
+  const { request, out } = await honest;
+  const { sample, receipt } = honestPair(request, out, service.account);
+  await assert.rejects(validateSample(sample, receipt, { ...deps, chainId: CHAIN_ID + 1 }), (e: unknown) => e instanceof SampleMismatchError && /chain/.test(e.message));
+  assert.equal((await validateSample(sample, receipt, { ...deps, chainId: CHAIN_ID })).pass, true);
 });

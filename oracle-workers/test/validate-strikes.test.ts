@@ -368,7 +368,7 @@ describe("validate: invalidations and status", () => {
         passes: 1,
         failedSamples: 2,
         strikes: 7,
-        failuresByCheck: { logprobs: 0, tokenization: 0, speed: 1, usage: 2 },
+        failuresByCheck: { logprobs: 0, sampling: 0, tokenization: 0, speed: 1, usage: 2 },
         pHonest: undefined,
         log10PHonest: undefined,
         convicted: true,

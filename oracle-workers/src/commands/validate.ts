@@ -20,8 +20,9 @@ import { UsageError } from "./command.ts";
 const HELP = `Usage: pod-oracle validate
 
 Runs one validator: it reads the sampled requests the gateways keep for validators (GET
-/v1/samples), recomputes each one's logprobs with the approved model and checks tokenization,
-speed (the governed bounds of ProtocolParams) and usage. A node whose failures an honest node
+/v1/samples), recomputes each one's logprobs with the approved model, replays the node's seeded
+sampling over them, and checks tokenization (prompt and output), speed (the governed bounds of
+ProtocolParams) and usage. Receipts must be signed for this chain. A node whose failures an honest node
 would show with probability below 1e-6 is convicted once: the evidence is written to
 DATA_DIR/evidence/<hash>.json, its epochs' receipts are invalidated for the oracles, and the node
 is reported on-chain (NodeReports.reportNode) when this account is in the claimable epoch's
@@ -96,6 +97,7 @@ async function run(args: readonly string[]): Promise<number> {
     speedBounds: chainSpeedBounds(client, config.contracts.protocolParams),
     dataDir: config.dataDir,
     validator: account.address,
+    chainId,
     reporter: new ChainReporter({
       wallet,
       client,

@@ -17,6 +17,10 @@
  *   calibrate() sets TOKENIZATION_MARGIN (1.5x) above the worst honest ratio, capped at 1, and
  *   never below the base value (rare honest repeats dominate the tail).
  * - speed: a relative tolerance on the governed [min, max] tokens/s (timings are whole ms).
+ * - sampling (replay.ts): a draw within 1e-4 of the total mass of the node's token's interval
+ *   (batching noise moves it by ~1e-6/temperature), a greedy token within 1e-4 of the best logit;
+ *   at most half of the positions may miss. Honest nodes miss none; output the model did not
+ *   sample misses nearly all (a near-uniform model reaches a given token with chance ~2e-4).
  */
 import { logprobStats, tokenizationStats, type LogprobStats, type ReportedLogprobs, type TextTokenizer, type TokenizationStats } from "./stats.ts";
 
@@ -39,6 +43,14 @@ export type ModelCalibration = {
     /** Relative tolerance on the governed bounds: pass within [min·(1-t), max·(1+t)]. */
     tolerance: number;
   };
+  sampling: {
+    /** Slack on a replayed draw, as a fraction of the total probability mass. */
+    tolerance: number;
+    /** Slack on a greedy token's logit below the best one. */
+    greedyLogitTolerance: number;
+    /** Largest fraction of output positions the replayed draw may miss. */
+    maxMismatchFraction: number;
+  };
 };
 
 export const LOGPROB_MARGIN = 100;
@@ -51,6 +63,7 @@ export const DEFAULT_CALIBRATION: ModelCalibration = {
   logprobs: { maxAbsDeviation: 1e-4, meanAbsDeviation: 5e-5, minTopOverlap: 0.8 },
   tokenization: { maxRelativeEditDistance: 1, editSlackTokens: 4 },
   speed: { tolerance: 0.25 },
+  sampling: { tolerance: 1e-4, greedyLogitTolerance: 1e-4, maxMismatchFraction: 0.5 },
 };
 
 export class CalibrationError extends Error {
@@ -82,10 +95,11 @@ function num(raw: Obj, key: string, path: string, fallback: number, min: number,
 export function parseCalibration(raw: unknown, base: ModelCalibration = DEFAULT_CALIBRATION, path = "calibration"): ModelCalibration {
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new CalibrationError(path, "must be an object");
   const o = raw as Obj;
-  for (const key of Object.keys(o)) if (!["logprobs", "tokenization", "speed"].includes(key)) throw new CalibrationError(`${path}.${key}`, "unknown field");
+  for (const key of Object.keys(o)) if (!["logprobs", "tokenization", "speed", "sampling"].includes(key)) throw new CalibrationError(`${path}.${key}`, "unknown field");
   const lp = section(o, "logprobs", path);
   const tok = section(o, "tokenization", path);
   const speed = section(o, "speed", path);
+  const replay = section(o, "sampling", path);
   return {
     logprobs: {
       maxAbsDeviation: num(lp, "maxAbsDeviation", `${path}.logprobs`, base.logprobs.maxAbsDeviation, 0, Infinity),
@@ -97,6 +111,11 @@ export function parseCalibration(raw: unknown, base: ModelCalibration = DEFAULT_
       editSlackTokens: num(tok, "editSlackTokens", `${path}.tokenization`, base.tokenization.editSlackTokens, 0, 1e6),
     },
     speed: { tolerance: num(speed, "tolerance", `${path}.speed`, base.speed.tolerance, 0, 10) },
+    sampling: {
+      tolerance: num(replay, "tolerance", `${path}.sampling`, base.sampling.tolerance, 0, 1),
+      greedyLogitTolerance: num(replay, "greedyLogitTolerance", `${path}.sampling`, base.sampling.greedyLogitTolerance, 0, Infinity),
+      maxMismatchFraction: num(replay, "maxMismatchFraction", `${path}.sampling`, base.sampling.maxMismatchFraction, 0, 1),
+    },
   };
 }
 
@@ -167,6 +186,7 @@ export function calibrate(honest: readonly HonestMeasurement[], base: ModelCalib
       editSlackTokens: base.tokenization.editSlackTokens,
     },
     speed: base.speed,
+    sampling: base.sampling,
   };
   return { calibration, samples: honest.length, honest: worst };
 }

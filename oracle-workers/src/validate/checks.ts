@@ -1,5 +1,5 @@
 /**
- * The four checks on a sampled response, as pure functions returning a CheckResult each, and
+ * The five checks on a sampled response, as pure functions returning a CheckResult each, and
  * validateSample, which runs them all (the recomputation goes through an injected recomputer).
  * Severity of a failure is 1 - threshold/measured for "at most" statistics: a response just over
  * its threshold weighs little, one far over it weighs almost 1.
@@ -11,7 +11,8 @@ import type { ValidatorSample } from "../../../gateway/src/store/types.ts";
 import { DEFAULT_CHAT_FORMAT, formatChat, type ChatMessage } from "../../../node/src/engine/chat.ts";
 import type { ModelCalibration } from "./calibration.ts";
 import { RecomputeInputError, type LogprobRecomputer, type Recomputation } from "./recompute.ts";
-import { logprobStats, tokenizationStats, type ReportedLogprobs, type TextTokenizer } from "./stats.ts";
+import { replayParamsOf, type ReplayResult } from "./replay.ts";
+import { editDistance, logprobStats, tokenizationStats, type ReportedLogprobs, type TextTokenizer } from "./stats.ts";
 import type { CheckResult, SampleVerdict } from "./types.ts";
 
 /** Governed decode speed of a model (tokens/s of one request). */
@@ -65,7 +66,15 @@ export function logprobFingerprint(reported: ReportedLogprobs, recomputed: Repor
   };
 }
 
-export type TokenizationOptions = { eosTokenId: number; /** Stop strings of the request (the text is cut where one starts). */ stops: readonly string[] };
+export type TokenizationOptions = {
+  eosTokenId: number;
+  /** Stop strings of the request (the text is cut where one starts). */
+  stops: readonly string[];
+  /** The node's prompt ids and the request's prompt tokenized by the validator (null: not re-tokenizable). */
+  prompt?: { claimed: readonly number[]; expected: readonly number[] | null } | undefined;
+};
+
+const sameIds = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((id, i) => id === b[i]);
 
 /**
  * Every claimed id must be a token of the vocabulary and decode(ids) must reproduce the text
@@ -80,6 +89,11 @@ export function tokenization(responseText: string, outputTokenIds: readonly numb
   const allowed = Math.max(t.editSlackTokens, t.maxRelativeEditDistance * length);
   const threshold = allowed / length;
   const counts = `claimed ${s.claimed} ids, text re-tokenizes to ${s.retokenized}, edit distance ${s.editDistance} (≤ ${fmt(allowed)})`;
+  const prompt = options.prompt;
+  // The prompt's tokenization is exact (no sampling involved): a node with another tokenizer differs here.
+  if (prompt !== undefined && prompt.expected !== null && !sameIds(prompt.claimed, prompt.expected)) {
+    return { check: "tokenization", pass: false, severity: 1, measured: 1, threshold, detail: `prompt ids (${prompt.claimed.length}) are not the request's prompt tokenized (${prompt.expected.length} ids, edit distance ${editDistance(prompt.claimed, prompt.expected)}); ${counts}` };
+  }
   if (s.unknownIds > 0) return { check: "tokenization", pass: false, severity: 1, measured: 1, threshold, detail: `${s.unknownIds} claimed ids are no token of the model's vocabulary; ${counts}` };
   if (!s.decodeMatches) return { check: "tokenization", pass: false, severity: 1, measured: 1, threshold, detail: `decoding the claimed ids does not give the returned text; ${counts}` };
   const pass = s.editDistance <= allowed;
@@ -124,9 +138,11 @@ export function speed(tokens: number, firstTokenMs: number, totalMs: number, bou
  * Billed token counts must equal the token ids (exactly: both sides count the same ids). `signed`,
  * when given, is the node's signed receipt's counts, held to the same rule.
  */
-export function usage(billed: BilledUsage, promptTokenCount: number, outputTokenCount: number, signed?: { promptTokens: number; outputTokens: number }): CheckResult {
+export function usage(billed: BilledUsage, promptTokenCount: number, outputTokenCount: number, signed?: { promptTokens: number; outputTokens: number }, requestPromptTokens?: number | null): CheckResult {
   const diffs = [Math.abs(billed.promptTokens - promptTokenCount), Math.abs(billed.completionTokens - outputTokenCount)];
   if (signed !== undefined) diffs.push(Math.abs(signed.promptTokens - promptTokenCount), Math.abs(signed.outputTokens - outputTokenCount));
+  // Padding the prompt ids keeps ids and counts consistent: the request's own prompt is the yardstick.
+  if (requestPromptTokens != null) diffs.push(Math.abs(billed.promptTokens - requestPromptTokens));
   const off = Math.max(...diffs.map((d) => (Number.isFinite(d) ? d : Number.MAX_VALUE)));
   const pass = off === 0;
   const claimed = `billed ${billed.promptTokens} + ${billed.completionTokens}` + (signed === undefined ? "" : `, signed ${signed.promptTokens} + ${signed.outputTokens}`);
@@ -137,8 +153,42 @@ export function usage(billed: BilledUsage, promptTokenCount: number, outputToken
     severity: pass ? 0 : Math.min(1, 0.5 + off / Math.max(1, promptTokenCount + outputTokenCount)),
     measured: off,
     threshold: 0,
-    detail: `${claimed} tokens for ${promptTokenCount} prompt + ${outputTokenCount} output ids` + (pass ? "" : `: off by ${off}`),
+    detail: `${claimed} tokens for ${promptTokenCount} prompt + ${outputTokenCount} output ids` + (requestPromptTokens == null ? "" : ` (the request's prompt is ${requestPromptTokens} tokens)`) + (pass ? "" : `: off by ${off}`),
   };
+}
+
+/**
+ * The output must be what the approved model samples with the request's parameters and the
+ * node's seed (replay.ts): at most maxMismatchFraction of the positions may miss the replayed
+ * draw. Severity is the fraction missed. `replay` null: sampled, yet no seed was reported.
+ */
+export function sampling(replay: ReplayResult | null, calibration: ModelCalibration): CheckResult {
+  const allowed = calibration.sampling.maxMismatchFraction;
+  if (replay === null) return { check: "sampling", pass: false, severity: 1, measured: 1, threshold: allowed, detail: "sampled output without a seed to replay it" };
+  const missed = replay.mismatches.length;
+  const fraction = replay.positions === 0 ? 0 : missed / replay.positions;
+  const pass = fraction <= allowed;
+  const where = missed === 0 ? "" : ` (first at ${replay.mismatches.slice(0, 5).join(", ")})`;
+  return {
+    check: "sampling",
+    pass,
+    severity: pass ? 0 : Math.min(1, fraction),
+    measured: fraction,
+    threshold: allowed,
+    detail: `${missed} of ${replay.positions} tokens are not the replayed draw${where}` + (pass ? "" : ": the output was not sampled from the approved model"),
+  };
+}
+
+/** The request's prompt tokenized as the node must have (chat format applied); null when it cannot be. */
+export function requestPromptIds(sample: ValidatorSample, tokenizer: TextTokenizer, chatFormat: string = DEFAULT_CHAT_FORMAT): number[] | null {
+  const { messages, prompt } = sample.request;
+  try {
+    if (messages !== undefined && messages.length > 0) return tokenizer.encode(formatChat(chatFormat, messages as ChatMessage[]).prompt);
+    if (typeof prompt === "string") return tokenizer.encode(prompt);
+  } catch {
+    // A chat the format refuses: the node could not have served it either; other checks judge.
+  }
+  return null;
 }
 
 /** A sample as the gateway stores it; `flagged` when a user flagged the response. */
@@ -156,6 +206,8 @@ export type ValidationDeps = {
   speedBounds: SpeedBounds;
   /** Chat format of the model's manifest (adds its stop strings); default pod-plain-v1. */
   chatFormat?: string | undefined;
+  /** The chain receipts must be signed for (a receipt of another chain is not this network's). */
+  chainId?: number | undefined;
 };
 
 /**
@@ -189,7 +241,7 @@ export function requestStops(sample: ValidatorSample, chatFormat: string = DEFAU
 }
 
 /**
- * Runs the four checks on one sampled response. The sample must be the one the node signed
+ * Runs the five checks on one sampled response. The sample must be the one the node signed
  * (signer, prompt/output/logprobs hashes); otherwise SampleMismatchError, not a verdict.
  */
 export async function validateSample(sample: SampleInput, receipt: SampleReceipt, deps: ValidationDeps): Promise<SampleVerdict> {
@@ -198,6 +250,7 @@ export async function validateSample(sample: SampleInput, receipt: SampleReceipt
   if (sample.request.model !== receipt.model) throw new SampleMismatchError(requestId, `request model ${sample.request.model} is not the receipt's ${receipt.model}`);
   const signed = receipt.signedReceipt;
   if (signed === null) throw new SampleMismatchError(requestId, "the receipt has no node signature");
+  if (deps.chainId !== undefined && signed.chainId !== deps.chainId) throw new SampleMismatchError(requestId, `the receipt is signed for chain ${signed.chainId}, not ${deps.chainId}`);
   await checkSignedBy(requestId, receipt, signed);
   const r = signed.receipt;
   if (r.requestId !== requestId || r.modelId !== receipt.model) throw new SampleMismatchError(requestId, "the signed receipt names another request or model");
@@ -209,21 +262,28 @@ export async function validateSample(sample: SampleInput, receipt: SampleReceipt
   const topK = Math.max(0, ...sample.logprobs.top.map((t) => t.length)) + 2;
   let recomputed: Recomputation | null = null;
   let logprobs: CheckResult;
+  // Not run when the ids cannot be scored (the logprobs failure covers that sample).
+  let samplingResult: CheckResult | undefined;
   try {
-    recomputed = await deps.recomputer.recompute(sample.promptTokenIds, sample.outputTokenIds, topK);
+    const replayParams = replayParamsOf(sample.request.params);
+    const replay = replayParams === null ? undefined : { params: replayParams, tolerance: deps.calibration.sampling };
+    recomputed = await deps.recomputer.recompute(sample.promptTokenIds, sample.outputTokenIds, topK, replay);
     if (recomputed.modelId !== receipt.model) throw new SampleMismatchError(requestId, `recomputer holds ${recomputed.modelId}, not ${receipt.model}`);
     logprobs = logprobFingerprint(sample.logprobs, recomputed, deps.calibration);
+    samplingResult = sampling(replayParams === null ? null : (recomputed.replay ?? null), deps.calibration);
   } catch (error) {
     // Ids the approved model cannot score (out of vocabulary, past the context) are the node's claim.
     if (!(error instanceof RecomputeInputError)) throw error;
     logprobs = { check: "logprobs", pass: false, severity: 1, measured: 1, threshold: 0, detail: `the approved model cannot score the signed ids: ${error.message}` };
   }
 
+  const expectedPrompt = requestPromptIds(sample, deps.tokenizer, deps.chatFormat);
   const results: CheckResult[] = [
     logprobs,
-    tokenization(sample.responseText, sample.outputTokenIds, deps.tokenizer, deps.calibration, { eosTokenId: deps.eosTokenId, stops: requestStops(sample, deps.chatFormat) }),
+    ...(samplingResult === undefined ? [] : [samplingResult]),
+    tokenization(sample.responseText, sample.outputTokenIds, deps.tokenizer, deps.calibration, { eosTokenId: deps.eosTokenId, stops: requestStops(sample, deps.chatFormat), prompt: { claimed: sample.promptTokenIds, expected: expectedPrompt } }),
     speed(r.outputTokens, r.firstTokenMs, r.totalMs, deps.speedBounds, deps.calibration.speed.tolerance),
-    usage({ promptTokens: receipt.promptTokens, completionTokens: receipt.completionTokens }, sample.promptTokenIds.length, sample.outputTokenIds.length, { promptTokens: r.promptTokens, outputTokens: r.outputTokens }),
+    usage({ promptTokens: receipt.promptTokens, completionTokens: receipt.completionTokens }, sample.promptTokenIds.length, sample.outputTokenIds.length, { promptTokens: r.promptTokens, outputTokens: r.outputTokens }, expectedPrompt?.length ?? null),
   ];
   const recomputation: SampleRecomputation = { topK, recomputed };
   return {

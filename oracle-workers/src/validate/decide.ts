@@ -33,7 +33,7 @@ export type DecideParams = {
 };
 
 export const DEFAULT_DECIDE_PARAMS: DecideParams = {
-  falseFailureRate: { logprobs: DEFAULT_FALSE_FAILURE_RATE, tokenization: DEFAULT_FALSE_FAILURE_RATE, speed: DEFAULT_FALSE_FAILURE_RATE, usage: DEFAULT_FALSE_FAILURE_RATE },
+  falseFailureRate: { logprobs: DEFAULT_FALSE_FAILURE_RATE, sampling: DEFAULT_FALSE_FAILURE_RATE, tokenization: DEFAULT_FALSE_FAILURE_RATE, speed: DEFAULT_FALSE_FAILURE_RATE, usage: DEFAULT_FALSE_FAILURE_RATE },
   convictBelow: 1e-6,
   minFailedSamples: 2,
 };
@@ -151,7 +151,7 @@ export function formatLog10(log10: number): string {
  * `decide` runs after every sample with `checks` checks running: the sequential (repeated
  * look) false-conviction risk, computed by dynamic programming over the failure count.
  */
-export function honestConvictionRisk(samples: number, rate: number, checks = 4, params: DecideParams = DEFAULT_DECIDE_PARAMS): number {
+export function honestConvictionRisk(samples: number, rate: number, checks = 5, params: DecideParams = DEFAULT_DECIDE_PARAMS): number {
   if (!(rate > 0 && rate < 1)) throw new RangeError(`rate must be within (0, 1), got ${rate}`);
   const logLimit = Math.log(params.convictBelow) - Math.log(checks);
   // alive[f]: probability of f failures so far without a conviction yet.

@@ -7,6 +7,7 @@
 import { loadModel, type LoadedModel } from "../../../node/src/model/load.ts";
 import type { SessionOptions } from "../../../node/src/runtime/providers.ts";
 import { tokenLogprobs, type TokenAlternative } from "../../../node/src/engine/sampling.ts";
+import { replaySampling, type ReplayParams, type ReplayResult, type ReplayTolerance } from "./replay.ts";
 
 export type { TokenAlternative };
 
@@ -20,11 +21,16 @@ export type Recomputation = {
   chosen: number[];
   /** The top-k alternatives at each output position, best first. */
   top: TokenAlternative[][];
+  /** The seeded draws replayed over the same logits, when asked for (replay.ts). */
+  replay?: ReplayResult | undefined;
 };
+
+/** Asks the recomputation to replay the node's seeded sampling too. */
+export type ReplayRequest = { params: ReplayParams; tolerance: ReplayTolerance };
 
 /** What validateSample needs: anything that scores prompt + output (a Recomputer, or a stand-in in tests). */
 export interface LogprobRecomputer {
-  recompute(promptTokenIds: readonly number[], outputTokenIds: readonly number[], topK: number): Promise<Recomputation>;
+  recompute(promptTokenIds: readonly number[], outputTokenIds: readonly number[], topK: number, replay?: ReplayRequest): Promise<Recomputation>;
 }
 
 /** The folder's weights are not the approved ones (or not the model asked for). */
@@ -81,9 +87,9 @@ export class Recomputer implements LogprobRecomputer {
     return this.model.manifest.modelId;
   }
 
-  async recompute(promptTokenIds: readonly number[], outputTokenIds: readonly number[], topK: number): Promise<Recomputation> {
+  async recompute(promptTokenIds: readonly number[], outputTokenIds: readonly number[], topK: number, replay?: ReplayRequest): Promise<Recomputation> {
     this.checkInput(promptTokenIds, outputTokenIds, topK);
-    const run = this.queue.then(() => this.score(promptTokenIds, outputTokenIds, topK));
+    const run = this.queue.then(() => this.score(promptTokenIds, outputTokenIds, topK, replay));
     this.queue = run.catch(() => undefined);
     return run;
   }
@@ -100,7 +106,7 @@ export class Recomputer implements LogprobRecomputer {
     if (!Number.isInteger(topK) || topK < 0) throw new RecomputeInputError(`topK must be a non-negative integer (got ${topK})`);
   }
 
-  private async score(prompt: readonly number[], output: readonly number[], topK: number): Promise<Recomputation> {
+  private async score(prompt: readonly number[], output: readonly number[], topK: number, replay: ReplayRequest | undefined): Promise<Recomputation> {
     const sequence = [...prompt, ...output.slice(0, -1)];
     const { logits } = await this.model.decoder.prefill([sequence]);
     const V = this.model.decoder.vocabSize;
@@ -111,6 +117,7 @@ export class Recomputer implements LogprobRecomputer {
       chosen.push(scored.logprob);
       top.push(scored.top);
     });
-    return { modelId: this.model.manifest.modelId, manifestSha256: this.model.manifestSha256, chosen, top };
+    const replayed = replay === undefined ? undefined : replaySampling(logits, V, (j) => prompt.length - 1 + j, output, replay.params, replay.tolerance);
+    return { modelId: this.model.manifest.modelId, manifestSha256: this.model.manifestSha256, chosen, top, ...(replayed === undefined ? {} : { replay: replayed }) };
   }
 }

@@ -50,6 +50,8 @@ export type ValidatorServiceOptions = {
   dataDir: string;
   /** This validator's account (named in the evidence). */
   validator: Address;
+  /** The chain receipts must be signed for; a receipt of another chain is set aside. */
+  chainId?: number | undefined;
   reporter?: NodeReporter | undefined;
   decideParams?: DecideParams | undefined;
   weighting?: StrikeWeighting | undefined;
@@ -196,6 +198,7 @@ export class ValidatorService {
         calibration: this.options.calibration.for(sample.request.model),
         speedBounds,
         chatFormat: model.chatFormat,
+        chainId: this.options.chainId,
       });
     } catch (error) {
       // Not held against the node: the gateway served something the node did not sign.

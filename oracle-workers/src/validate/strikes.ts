@@ -10,7 +10,7 @@
 import type { Address } from "viem";
 import type { CheckName, SampleVerdict } from "./types.ts";
 
-export const CHECK_NAMES: readonly CheckName[] = ["logprobs", "tokenization", "speed", "usage"];
+export const CHECK_NAMES: readonly CheckName[] = ["logprobs", "sampling", "tokenization", "speed", "usage"];
 
 /** How a failure's severity (0..1) turns into strikes. */
 export type StrikeWeighting = {
@@ -91,7 +91,7 @@ export function emptyRecord(node: Address, account: Address): NodeRecord {
     passes: 0,
     failedSamples: 0,
     flagged: 0,
-    byCheck: { logprobs: tally(), tokenization: tally(), speed: tally(), usage: tally() },
+    byCheck: { logprobs: tally(), sampling: tally(), tokenization: tally(), speed: tally(), usage: tally() },
     failures: [],
     seen: { frozen: [], recent: new Set() },
   };

@@ -4,7 +4,7 @@
  */
 import type { Address } from "viem";
 
-export type CheckName = "logprobs" | "tokenization" | "speed" | "usage";
+export type CheckName = "logprobs" | "sampling" | "tokenization" | "speed" | "usage";
 
 export type CheckResult = {
   check: CheckName;
