@@ -72,7 +72,7 @@ async function main(): Promise<number> {
     dir: values.dir,
     infoFile: values.out,
     ports: values["free-ports"] ? await freePorts() : { ...DEFAULT_PORTS },
-    timings: { epochSeconds, challengeSeconds, votingDelay: 1, votingPeriod: 15, timelockDelay: 5 },
+    timings: { epochSeconds, challengeSeconds, votingDelay: 1, votingPeriod: 10, timelockDelay: 3 },
     progress,
   });
   progress.stop();

@@ -81,7 +81,7 @@ export async function startDevnet(options: DevnetOptions): Promise<RunningDevnet
     const { contracts, deploymentFile } = await progress.step("contracts (Ignition PodDevnet)", () =>
       deployContracts({ root, rpcUrl, timings, rewardsPoolFunding: 100_000_000n * 10n ** 18n }),
     );
-    const chain = connectChain(rpcUrl, 31337, contracts);
+    const chain = connectChain(rpcUrl, contracts);
     await progress.step("demo accounts funded", async () => {
       await fundAccounts(chain);
       await bondOperator(chain);
