@@ -14,7 +14,7 @@ import { generateKeyFile } from "../../node/src/identity/key.ts";
 import { MANIFEST_FILE } from "../../node/src/model/manifest.ts";
 import { DEVNET_ACCOUNTS, OPERATORS, ORACLES } from "./accounts.ts";
 import { deployContracts, startChain, type DevnetContracts, type DevnetTimings } from "./chain.ts";
-import { ProcessGroup } from "./processes.ts";
+import { ProcessGroup, runToCompletion } from "./processes.ts";
 import type { Progress } from "./progress.ts";
 import { bondOperator, connectChain, enableModelByVote, fundAccounts, registerNode, userCreditAndKey } from "./setup.ts";
 
@@ -74,9 +74,11 @@ export async function startDevnet(options: DevnetOptions): Promise<RunningDevnet
     await rm(options.infoFile, { force: true });
   };
   try {
+    const hardhat = join(root, "node_modules/hardhat/dist/src/cli.js");
     const [modelFolder, rpcUrl] = await Promise.all([
       progress.step(`model ${MODEL}`, () => ensureModel(join(root, "models"), "tiny", "base")),
       progress.step(`chain on 127.0.0.1:${ports.chain}`, () => startChain(group, { root, port: ports.chain, logDir })),
+      progress.step("contracts compiled", () => runToCompletion("build", hardhat, ["build", "--quiet"], { cwd: root, logDir, env: { HARDHAT_DISABLE_TELEMETRY: "true" } })),
     ]);
     const { contracts, deploymentFile } = await progress.step("contracts (Ignition PodDevnet)", () =>
       deployContracts({ root, rpcUrl, timings, rewardsPoolFunding: 100_000_000n * 10n ** 18n }),

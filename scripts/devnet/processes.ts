@@ -148,3 +148,19 @@ function signal(pid: number, sig: NodeJS.Signals): void {
     }
   }
 }
+
+/** Runs `script` to completion (output to its log file); rejects with its last output on failure. */
+export async function runToCompletion(name: string, script: string, args: readonly string[], options: StartOptions): Promise<void> {
+  const log = createWriteStream(join(options.logDir, `${name}.log`), { flags: "a" });
+  const child = spawn(process.execPath, [script, ...args], { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ["ignore", "pipe", "pipe"] });
+  let tail = "";
+  const onData = (chunk: Buffer) => {
+    log.write(chunk);
+    tail = (tail + chunk.toString()).slice(-4_000);
+  };
+  child.stdout!.on("data", onData);
+  child.stderr!.on("data", onData);
+  const [code, sig] = await new Promise<[number | null, string | null]>((resolve) => child.once("exit", (c, s) => resolve([c, s])));
+  await new Promise<void>((resolve) => log.end(resolve));
+  if (code !== 0) throw new ProcessExitedError(name, code, sig, tail);
+}
