@@ -48,6 +48,8 @@ export type PodClients = {
   indexerUrl?: string | undefined;
   /** The fetch used for the indexer (default: the global fetch). */
   fetch?: typeof fetch | undefined;
+  /** How often to poll for a receipt (default: the public client's interval, at most 1 s). */
+  pollingIntervalMs?: number | undefined;
 };
 
 /**
@@ -121,6 +123,7 @@ export type CreatePodClientOptions = {
   deployment: PodContracts | Deployment;
   indexerUrl?: string | undefined;
   fetch?: typeof fetch | undefined;
+  pollingIntervalMs?: number | undefined;
 };
 
 type Bound<T> = {
@@ -142,6 +145,7 @@ export function createPodClient(options: CreatePodClientOptions): PodClient {
     contracts,
     indexerUrl: options.indexerUrl,
     fetch: options.fetch,
+    pollingIntervalMs: options.pollingIntervalMs,
   };
   const bound: Record<string, unknown> = {};
   for (const [name, action] of Object.entries(ACTIONS)) {

@@ -73,6 +73,7 @@ describe("SDK governance", () => {
     const call = decodeFunctionData({ abi: protocolParamsAbi, data: body.calldatas[0]! });
     assert.equal(call.functionName, "setParameters");
     assert.deepEqual(call.args, [[parameterKey("stakeCooldown"), parameterKey("unbondingPeriod")], [DAY, 2n * DAY]]);
+    await rejectsWith(bob.getProposalState({ proposalId: 12345n }), "GovernorNonexistentProposal");
     assert.throws(() => parameterKey("a name that is far too long to fit in bytes32"), RangeError);
   });
 });

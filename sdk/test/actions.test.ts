@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { network } from "hardhat";
 import type { NetworkConnection } from "hardhat/types/network";
-import { getAddress, keccak256, parseEther, toHex } from "viem";
+import { getAddress, keccak256, parseEther, toHex, type Address } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { parseApiKey, verifyApiKey } from "../src/apiKey.ts";
 import { podContracts } from "../src/client.ts";
@@ -114,7 +114,8 @@ describe("SDK staking and bonds", () => {
     const half = staked.shares / 2n;
     const cooldown = await pod.startCooldown({ shares: half });
     const early = await rejectsWith(pod.redeem({ shares: half }), "CooldownNotElapsed");
-    assert.deepEqual(early.args, [me, cooldown.opensAt]);
+    const [owner, opensAt]: readonly [Address, bigint] = early.args;
+    assert.deepEqual([owner, opensAt], [me, cooldown.opensAt]);
     await rejectsWith(pod.startCooldown({ shares: staked.shares + 1n }), "CooldownExceedsBalance");
     await rejectsWith(podFor(core, core.bob).redeem({ shares: 1n }), "CooldownNotStarted");
 

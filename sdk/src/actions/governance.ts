@@ -63,25 +63,33 @@ export async function delegateVotes(pod: PodClients, parameters: { delegatee?: A
   return { delegatee, hashes };
 }
 
-export type ProposeParameterChangeParameters = { changes: readonly ParameterChange[]; description: string };
-export type ProposeParameterChangeReturnType = WriteResult & { proposal: PodProposal; voteStart: bigint; voteEnd: bigint };
+export type ProposeParameters = { targets: readonly Address[]; values: readonly bigint[]; calldatas: readonly Hex[]; description: string };
+export type ProposeReturnType = WriteResult & { proposal: PodProposal; voteStart: bigint; voteEnd: bigint };
 
 /**
- * Proposes changing ProtocolParams parameters. Errors: GovernorInsufficientProposerVotes,
- * GovernorUnexpectedProposalState (the same proposal exists), GovernorInvalidProposalLength.
+ * Proposes any calls for the timelock to make (setModelParams, setAssetAccepted...). Errors:
+ * GovernorInsufficientProposerVotes, GovernorUnexpectedProposalState (the same proposal exists),
+ * GovernorInvalidProposalLength.
  */
-export async function proposeParameterChange(pod: PodClients, parameters: ProposeParameterChangeParameters): Promise<ProposeParameterChangeReturnType> {
-  const body = parameterChangeProposal(pod, parameters.changes, parameters.description);
+export async function propose(pod: PodClients, parameters: ProposeParameters): Promise<ProposeReturnType> {
   const governor = pod.contracts.governor;
   const sent = await sendCall(pod, {
     contract: "PodGovernor",
     address: governor,
     abi: podGovernorAbi,
     functionName: "propose",
-    args: [body.targets, body.values, body.calldatas, body.description],
+    args: [parameters.targets, parameters.values, parameters.calldatas, parameters.description],
   });
   const event = eventOf(sent.receipt, podGovernorAbi, governor, "ProposalCreated");
-  return { hash: sent.hash, receipt: sent.receipt, proposal: { ...body, proposalId: event.args.proposalId }, voteStart: event.args.voteStart, voteEnd: event.args.voteEnd };
+  const proposal: PodProposal = { ...parameters, descriptionHash: keccak256(toHex(parameters.description)), proposalId: event.args.proposalId };
+  return { hash: sent.hash, receipt: sent.receipt, proposal, voteStart: event.args.voteStart, voteEnd: event.args.voteEnd };
+}
+
+export type ProposeParameterChangeParameters = { changes: readonly ParameterChange[]; description: string };
+
+/** Proposes changing ProtocolParams parameters (one setParameter or one setParameters call); errors as propose. */
+export async function proposeParameterChange(pod: PodClients, parameters: ProposeParameterChangeParameters): Promise<ProposeReturnType> {
+  return propose(pod, parameterChangeProposal(pod, parameters.changes, parameters.description));
 }
 
 export type VoteSupport = "against" | "for" | "abstain";

@@ -35,6 +35,9 @@ export function senderOf(pod: PodClients, account?: Address): Address {
   return walletOf(pod).account.address;
 }
 
+/** viem polls every 4 s by default over HTTP: too slow for a devnet mining on each transaction. */
+const MAX_POLLING_INTERVAL_MS = 1_000;
+
 type Nonpayable = "nonpayable" | "payable";
 
 export type ContractCall<abi extends Abi, functionName extends ContractFunctionName<abi, Nonpayable>> = {
@@ -69,9 +72,23 @@ export async function sendCall<const abi extends Abi, functionName extends Contr
   } catch (error) {
     throw decodePodError(error, site);
   }
-  const receipt = await pod.publicClient.waitForTransactionReceipt({ hash });
+  const pollingInterval = pod.pollingIntervalMs ?? Math.min(pod.publicClient.pollingInterval, MAX_POLLING_INTERVAL_MS);
+  const receipt = await pod.publicClient.waitForTransactionReceipt({ hash, pollingInterval });
   if (receipt.status !== "success") throw new PodTransactionRevertedError(site, hash);
   return { hash, receipt, result: simulated.result as ContractFunctionReturnType<abi, Nonpayable, functionName> };
+}
+
+/** A view call whose revert is decoded like a write's (PodContractError). */
+export async function readCall<const abi extends Abi, functionName extends ContractFunctionName<abi, "view" | "pure">>(
+  pod: PodClients,
+  call: { contract: string; address: Address; abi: abi; functionName: functionName; args: ContractFunctionArgs<abi, "view" | "pure", functionName> },
+): Promise<ContractFunctionReturnType<abi, "view" | "pure", functionName>> {
+  try {
+    const result: unknown = await pod.publicClient.readContract({ address: call.address, abi: call.abi as Abi, functionName: call.functionName as string, args: call.args as readonly unknown[] });
+    return result as ContractFunctionReturnType<abi, "view" | "pure", functionName>;
+  } catch (error) {
+    throw decodePodError(error, { contract: call.contract, functionName: call.functionName });
+  }
 }
 
 /** The receipt's events named `eventName` emitted by `address`. */

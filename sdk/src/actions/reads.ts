@@ -13,7 +13,7 @@ import { protocolParamsAbi } from "../abi/ProtocolParams.ts";
 import { rewardsDistributorAbi } from "../abi/RewardsDistributor.ts";
 import { stakedPodAbi } from "../abi/StakedPod.ts";
 import type { PodClients } from "../client.ts";
-import { senderOf } from "./internal.ts";
+import { readCall, senderOf } from "./internal.ts";
 import { fetchClaim } from "./rewards.ts";
 
 export type CreditPosition = { asset: Address; balance: bigint; pendingWithdrawal: { amount: bigint; readyAt: bigint } | null };
@@ -201,14 +201,13 @@ const PROPOSAL_STATES: readonly ProposalState[] = ["pending", "active", "cancele
 
 /** A proposal's state, its vote window and (once queued) its eta. Errors: GovernorNonexistentProposal. */
 export async function getProposalState(pod: PodClients, parameters: { proposalId: bigint }): Promise<{ state: ProposalState; snapshot: bigint; deadline: bigint; eta: bigint }> {
-  const address = pod.contracts.governor;
-  const read = pod.publicClient.readContract.bind(pod.publicClient);
   const { proposalId } = parameters;
+  const governor = { contract: "PodGovernor", address: pod.contracts.governor, abi: podGovernorAbi, args: [proposalId] } as const;
   const [state, snapshot, deadline, eta] = await Promise.all([
-    read({ address, abi: podGovernorAbi, functionName: "state", args: [proposalId] }),
-    read({ address, abi: podGovernorAbi, functionName: "proposalSnapshot", args: [proposalId] }),
-    read({ address, abi: podGovernorAbi, functionName: "proposalDeadline", args: [proposalId] }),
-    read({ address, abi: podGovernorAbi, functionName: "proposalEta", args: [proposalId] }),
+    readCall(pod, { ...governor, functionName: "state" }),
+    readCall(pod, { ...governor, functionName: "proposalSnapshot" }),
+    readCall(pod, { ...governor, functionName: "proposalDeadline" }),
+    readCall(pod, { ...governor, functionName: "proposalEta" }),
   ]);
   return { state: PROPOSAL_STATES[state] ?? "pending", snapshot, deadline, eta };
 }
