@@ -7,10 +7,10 @@ import { randomUUID } from "node:crypto";
 import type { Address } from "viem";
 import type { InferenceResult } from "../../../sdk/src/nodeProtocol.ts";
 import type { SignedReceipt } from "../../../sdk/src/receipt.ts";
-import type { ReceiptVerifier } from "../../../sdk/src/receiptCheck/verifier.ts";
 import { AllAttemptsFailed, DispatchAborted, JobRejected, MidStreamFailure, NoNodeForModel, type AttemptFailure } from "./errors.ts";
 import { checkResult, type StreamedToken } from "./job.ts";
 import type { PoolCounters } from "./metrics.ts";
+import type { ReceiptChecker } from "./receiptBatch.ts";
 import { chooseNode, decodeSpeed } from "./routing.ts";
 import { REQUEST_FAULT_CODES, type NodeSession } from "./session.ts";
 
@@ -33,7 +33,7 @@ export type DispatchContext = {
   maxAttempts: number;
   chainId: number;
   /** Checks each result's receipt; long-lived, it keeps the nodes' keys. */
-  verifier: ReceiptVerifier;
+  verifier: ReceiptChecker;
   counters: PoolCounters;
   now: () => number;
 };

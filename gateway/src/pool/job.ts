@@ -6,7 +6,7 @@
 import { isAddressEqual, type Address } from "viem";
 import type { InferenceResult, TokenLogprobWire } from "../../../sdk/src/nodeProtocol.ts";
 import { hashLogprobs, hashTokenIds, verifyReceipt, type SignedReceipt } from "../../../sdk/src/receipt.ts";
-import type { ReceiptVerifier } from "../../../sdk/src/receiptCheck/verifier.ts";
+import type { ReceiptChecker } from "./receiptBatch.ts";
 
 export type StreamedToken = TokenLogprobWire & { index: number };
 
@@ -50,7 +50,7 @@ export type ResultCheck = {
   chainId: number;
   streamed: readonly StreamedToken[];
   /** The pool's verifier (node keys cached: ~1 ms instead of a ~5 ms recovery); verifyReceipt without one. */
-  verifier?: ReceiptVerifier;
+  verifier?: ReceiptChecker;
 };
 
 /**

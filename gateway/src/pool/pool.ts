@@ -11,10 +11,10 @@ import type { Duplex } from "node:stream";
 import { bytesToHex, type Address, type Hex } from "viem";
 import WebSocket, { WebSocketServer } from "ws";
 import { NODE_PROTOCOL_VERSION, ProtocolError, type GatewayMessage, type InferenceRequest } from "../../../sdk/src/nodeProtocol.ts";
-import { ReceiptVerifier } from "../../../sdk/src/receiptCheck/verifier.ts";
 import type { NodeAuthorizer } from "./authorizer.ts";
 import { dispatchRequest, type DispatchEvent, type DispatchOptions } from "./dispatch.ts";
 import { readNodeFrame, type HelloFrame } from "./frames.ts";
+import { BatchedReceiptVerifier } from "./receiptBatch.ts";
 import { advertisedModels, verifyHello, type Challenge } from "./handshake.ts";
 import { newCounters, type PoolCounters, type PoolMetrics } from "./metrics.ts";
 import { decayFailures } from "./routing.ts";
@@ -98,8 +98,8 @@ export class NodePool {
   /** Failures and measured speed by lower-cased node address, kept across reconnects. */
   private readonly records = new Map<string, NodeRecord>();
   private readonly counters: PoolCounters = newCounters();
-  /** One per pool: each node key is recovered once, later receipts take the fast check. */
-  private readonly receiptVerifier = new ReceiptVerifier();
+  /** One per pool: each node key is recovered once, later receipts take the fast check, batched. */
+  private readonly receiptVerifier = new BatchedReceiptVerifier();
   private readonly reauthorizeTimer: NodeJS.Timeout;
   private reauthorizing: Promise<void> | undefined;
   private closed = false;
