@@ -11,7 +11,8 @@
  * The model-backed variant (the tiny ONNX model in process) is gateway.model.bench.ts.
  *
  * Run: npm run bench:gateway [-- sequential-requests concurrent-seconds concurrency] (1000 5 64)
- * Env: BENCH_FSYNC=0 to measure without the WAL fsync (not how the gateway runs).
+ * Env: BENCH_FSYNC=0 to measure without the WAL fsync (not how the gateway runs); BENCH_PHASE_CLOCK=1
+ * prints the clock at the gateway phase's bounds (to cut a --cpu-prof profile of this process).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { availableParallelism, loadavg } from "node:os";
@@ -96,6 +97,8 @@ try {
   let result: LoadResult | undefined;
   const client = startChild(new URL("./loadClient.ts", import.meta.url).pathname, [JSON.stringify(plan)], {}, (line) => {
     if (line === "phase gateway") gatewayPhaseStart = { cpu: process.cpuUsage(), at: performance.now() };
+    // With --cpu-prof: the monotonic clock (µs, a profile's time base) at the gateway phase's bounds.
+    if (process.env.BENCH_PHASE_CLOCK === "1" && (line === "phase gateway" || line === "phase done")) console.error(`${line} at ${process.hrtime.bigint() / 1000n} µs`);
     if (line === "phase done" && gatewayPhaseStart !== undefined) {
       const used = process.cpuUsage(gatewayPhaseStart.cpu);
       gatewayPhaseCpu = { cpuMs: (used.user + used.system) / 1000, wallMs: performance.now() - gatewayPhaseStart.at };

@@ -5,12 +5,15 @@
  * checked per request by the credit guard.
  */
 import type { Address } from "viem";
-import { ApiKeyError, parseApiKey, verifyApiKey, type ParsedApiKey } from "../../../sdk/src/apiKey.ts";
+import { ApiKeyError, grantIdOf, parseApiKey, verifyApiKey, type ParsedApiKey } from "../../../sdk/src/apiKey.ts";
 import { ApiError } from "./errors.ts";
 
 export type KeyTarget = { chainId: number; vault: Address; gateway: Address };
 
-type Outcome = { ok: true; key: ParsedApiKey } | { ok: false; error: ApiKeyError };
+/** A verified key with its grant id (an EIP-712 struct hash: worth computing once per key, not per request). */
+export type AuthenticatedKey = { key: ParsedApiKey; grantId: `0x${string}` };
+
+type Outcome = { ok: true; auth: AuthenticatedKey } | { ok: false; error: ApiKeyError };
 
 export class ApiKeyVerifier {
   readonly #target: KeyTarget;
@@ -24,12 +27,12 @@ export class ApiKeyVerifier {
   }
 
   /** The verified key of an Authorization header value; throws ApiError 401 or ApiKeyError. */
-  async authenticate(header: string | undefined): Promise<ParsedApiKey> {
+  async authenticate(header: string | undefined): Promise<AuthenticatedKey> {
     const match = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (match === null) throw new ApiError(401, "authentication_error", "missing_api_key", "an API key is required: Authorization: Bearer pod_...");
     const outcome = await this.#verify(match[1] as string);
     if (!outcome.ok) throw outcome.error;
-    return outcome.key;
+    return outcome.auth;
   }
 
   #verify(key: string): Promise<Outcome> {
@@ -47,7 +50,7 @@ async function verifyKey(key: string, target: KeyTarget): Promise<Outcome> {
   try {
     const parsed = parseApiKey(key);
     await verifyApiKey(parsed, target);
-    return { ok: true, key: parsed };
+    return { ok: true, auth: { key: parsed, grantId: grantIdOf(parsed.grant) } };
   } catch (error) {
     if (error instanceof ApiKeyError) return { ok: false, error };
     throw error;

@@ -3,7 +3,7 @@
  * so both run the very same SQL. Values cross it as plain JS: the store casts int8 and numeric
  * columns to text in SQL, so neither driver's number parsing is ever involved.
  */
-import { mkdir, open, readdir, readFile, unlink, writeFile } from "node:fs/promises";
+import { mkdir, open, readdir, readFile, unlink, writeFile, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import { PGlite, type Transaction } from "@electric-sql/pglite";
 import pg from "pg";
@@ -44,7 +44,7 @@ export async function openPglite(dataDir: string, syncCommits: boolean): Promise
     await releaseLock();
     throw error;
   }
-  const walState: WalState = { lastSegment: null };
+  const walState: WalState = { lastSegment: null, current: null };
   const walSync = new GroupSync(() => syncWal(db, pgdata, walState));
   const executor = (q: PGlite | Transaction): SqlExecutor => ({
     async query<T>(sql: string, params: readonly SqlParam[] = []) {
@@ -61,6 +61,7 @@ export async function openPglite(dataDir: string, syncCommits: boolean): Promise
       if (closed) return;
       closed = true;
       await walSync.request().catch(() => undefined);
+      await closeWalHandle(walState).catch(() => undefined);
       await db.close(); // a shutdown checkpoint writes every page
       if (syncCommits) await fsyncTree(pgdata);
       await releaseLock();
@@ -68,7 +69,8 @@ export async function openPglite(dataDir: string, syncCommits: boolean): Promise
   };
 }
 
-type WalState = { lastSegment: string | null };
+/** The newest WAL segment synced, kept open: a sync is then one fdatasync, no open or close. */
+type WalState = { lastSegment: string | null; current: { segment: string; handle: FileHandle } | null };
 
 async function syncWal(db: PGlite, pgdata: string, state: WalState): Promise<void> {
   const { rows } = await db.query<{ segment: string }>("SELECT pg_walfile_name(pg_current_wal_lsn()) AS segment");
@@ -77,12 +79,24 @@ async function syncWal(db: PGlite, pgdata: string, state: WalState): Promise<voi
   const walDir = join(pgdata, "pg_wal");
   // Segment names sort in write order (one timeline). A commit may straddle segments, so every
   // segment from the last synced one up to the current one is flushed, and the directory when
-  // a new segment appeared.
+  // a new segment appeared. fdatasync as PostgreSQL's own default wal_sync_method: it also
+  // flushes a size change, the metadata needed to read the data back.
   const from = state.lastSegment ?? current;
-  const segments = from === current ? [current] : (await readdir(walDir)).filter((name) => /^[0-9A-F]{24}$/.test(name) && name >= from && name <= current);
-  for (const segment of segments) await fsyncPath(join(walDir, segment));
+  if (from !== current) {
+    const segments = (await readdir(walDir)).filter((name) => /^[0-9A-F]{24}$/.test(name) && name >= from && name < current);
+    for (const segment of segments) await fsyncPath(join(walDir, segment));
+    await closeWalHandle(state);
+  }
+  if (state.current === null) state.current = { segment: current, handle: await open(join(walDir, current), "r") };
+  await state.current.handle.datasync();
   if (from !== current) await fsyncPath(walDir);
   state.lastSegment = current;
+}
+
+async function closeWalHandle(state: WalState): Promise<void> {
+  const handle = state.current?.handle;
+  state.current = null;
+  await handle?.close();
 }
 
 /** Coalesces concurrent requests: each caller waits for one sync that started after its call. */
