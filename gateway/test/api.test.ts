@@ -316,6 +316,10 @@ test("429: a key past its rate gets OpenAI's error with Retry-After, another key
   const big = await small.request("/v1/completions", { method: "POST", headers: { authorization: `Bearer ${aliceKey}`, "content-type": "application/json" }, body: JSON.stringify({ model: TINY, prompt: "x".repeat(100) }) });
   assert.equal(big.status, 413);
   assert.equal(((await big.json()) as { error: { code: string } }).error.code, "request_too_large");
+  // Declared by Content-Length: judged by the header, nothing read.
+  const declared = await small.request("/v1/completions", { method: "POST", headers: { authorization: `Bearer ${aliceKey}`, "content-type": "application/json", "content-length": "100" }, body: JSON.stringify({ model: TINY, prompt: "x".repeat(70) }) });
+  assert.equal(declared.status, 413);
+  assert.equal(((await declared.json()) as { error: { code: string } }).error.code, "request_too_large");
 });
 
 test("GET /metrics: requests by endpoint and status, tokens charged, the pool's figures", async () => {

@@ -5,10 +5,10 @@
  * committed at the actual cost with the receipt stored before the response ends, or released.
  */
 import { randomUUID } from "node:crypto";
-import { Hono, type Context } from "hono";
+import { Hono, type Context, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { Address } from "viem";
-import { grantIdOf, type ParsedApiKey } from "../../../sdk/src/apiKey.ts";
+import type { ParsedApiKey } from "../../../sdk/src/apiKey.ts";
 import type { CreditGuard } from "../credit/index.ts";
 import { AllAttemptsFailed, DispatchAborted, NoNodeForModel, type DispatchEvent, type ModelInfo, type NodePool } from "../pool/index.ts";
 import { shouldSample, type JsonValue, type ReceiptStore, type SampledRequest } from "../store/index.ts";
@@ -100,8 +100,7 @@ export function createApp(deps: ApiDeps): Hono {
 
   async function complete(c: Context, endpoint: Endpoint): Promise<Response> {
     const receivedAt = config.now();
-    const key = await keys.authenticate(c.req.header("authorization"));
-    const grantId = grantIdOf(key.grant);
+    const { key, grantId } = await keys.authenticate(c.req.header("authorization"));
     const waitMs = limiter?.take(grantId) ?? 0;
     if (waitMs > 0) throw rateLimited(waitMs);
     const parsed = parseCompletionRequest(endpoint, await readJson(c));
@@ -152,7 +151,17 @@ export function createApp(deps: ApiDeps): Hono {
     return c.json(apiError.body, apiError.status);
   });
   app.notFound((c) => c.json(new ApiError(404, "not_found_error", "unknown_url", `no route for ${c.req.method} ${c.req.path}`).body, 404));
-  const limit = bodyLimit({ maxSize: config.maxBodyBytes, onError: () => Promise.reject(new ApiError(413, "invalid_request_error", "request_too_large", `the body exceeds ${config.maxBodyBytes} bytes`)) });
+  const tooLarge = () => Promise.reject(new ApiError(413, "invalid_request_error", "request_too_large", `the body exceeds ${config.maxBodyBytes} bytes`));
+  const streamedLimit = bodyLimit({ maxSize: config.maxBodyBytes, onError: tooLarge });
+  // A body with a Content-Length is judged by the header (Node's parser never reads past it), so
+  // @hono/node-server reads it straight from the socket later; hono's bodyLimit would first turn
+  // the request into a web Request with a body stream (a measurable share of a small request).
+  // Chunked bodies are counted as they stream in.
+  const limit: MiddlewareHandler = (c, next) => {
+    const length = c.req.header("content-length");
+    if (length === undefined || c.req.header("transfer-encoding") !== undefined) return streamedLimit(c, next);
+    return /^\d+$/.test(length) && Number(length) <= config.maxBodyBytes ? next() : tooLarge();
+  };
 
   app.use("/v1/*", async (c, next) => {
     const started = config.now();
