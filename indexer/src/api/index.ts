@@ -42,7 +42,7 @@ app.get("/epochs/:n", async (c) => {
     validatorsRoot: row.validatorsRoot,
     claimableAt: Number(row.claimableAt),
     status: epochStatus(row, await chainNow()),
-    reconciliation: { status: row.reconciliation, reason: row.reconciliationReason ?? null, accounts: row.mismatchedAccounts },
+    reconciliation: { status: row.reconciliation, reason: row.reconciliationReason ?? null, accounts: row.mismatchedAccounts.map((a) => getAddress(a)) },
   });
 });
 
