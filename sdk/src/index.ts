@@ -20,3 +20,4 @@ export { API_KEY_PREFIX, ApiKeyError, createApiKey, encodeApiKey, grantIdOf, par
 export { DOMAIN_NAMES, settlementDomain, signNodeKeyOwnership, SPEND_GRANT_TYPES, NODE_KEY_OWNERSHIP_TYPES, EPOCH_ROOT_TYPES, type EpochRoot, type SpendGrant } from "./typedData.ts";
 export { DeploymentError, deployedAddress, parseDeployment, type Deployment } from "./deployment.ts";
 export { registryModelId } from "./modelId.ts";
+export { CumulativeRewardTree, verifyCumulativeProof, type CumulativeLeaf } from "./merkle/tree.ts";
