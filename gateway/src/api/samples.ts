@@ -1,7 +1,8 @@
 /**
  * What validators read from the gateway, behind the receipts token when one is configured:
  * `GET /v1/samples?after=&limit=&epoch=`, the sampled request/response pairs in insertion order,
- * keyset-paginated, each joined with its completion receipt (the node's signature included), so
+ * keyset-paginated (`next` is always the cursor to poll with next, null only before any sample),
+ * each joined with its completion receipt (the node's signature included), so
  * a validator can re-run the request and hold the signing node to what it returned.
  * sdk/src/epochData.ts parseEpochSamplesPage parses the body.
  */
@@ -69,6 +70,9 @@ export function addSampleRoutes(app: Hono, store: Partial<SampleQueries>, token:
         return epochSampleOf(sample, receipt);
       }),
     );
-    return epochJson(c, { object: "list", data, next: samples.next });
+    // The last (partial) page names its last seq, so a poller resumes after it without re-reading;
+    // an empty page gives back the cursor it was asked with (null from the start).
+    const next = samples.next ?? samples.items.at(-1)?.seq.toString() ?? page.after ?? null;
+    return epochJson(c, { object: "list", data, next });
   });
 }
