@@ -52,8 +52,26 @@ function placeholders(rows: number, columns: number, casts: Record<number, strin
     `(${Array.from({ length: columns }, (_, col) => `$${row * columns + col + 1}${casts[col + 1] ?? ""}`).join(", ")})`).join(", ");
 }
 
+/** One statement text per batch size, built once (a busy gateway sends the same few sizes). */
+function memoBySize(build: (rows: number) => string): (rows: number) => string {
+  const texts = new Map<number, string>();
+  return (rows) => {
+    let text = texts.get(rows);
+    if (text === undefined) texts.set(rows, (text = build(rows)));
+    return text;
+  };
+}
+
 /** Rows per multi-row INSERT: large enough to amortize a statement, far below the 65,535 parameters. */
 const MAX_INSERT_BATCH = 256;
+
+const receiptInsert = memoBySize(
+  (rows) => `INSERT INTO gateway.receipts (${RECEIPT_INSERT_COLUMNS}) VALUES ${placeholders(rows, RECEIPT_INSERT_COLUMN_COUNT, { 18: "::jsonb" })}
+         ON CONFLICT (request_id) DO NOTHING RETURNING request_id`,
+);
+const sampleInsert = memoBySize(
+  (rows) => `INSERT INTO gateway.samples (${SAMPLE_INSERT_COLUMNS}) VALUES ${placeholders(rows, SAMPLE_INSERT_COLUMN_COUNT, { 3: "::jsonb", 5: "::jsonb", 6: "::jsonb", 7: "::jsonb" })}`,
+);
 
 type InsertItem = { receipt: CompletionReceipt; sample: ValidatorSample | undefined };
 
@@ -90,20 +108,13 @@ export class SqlReceiptStore implements ReceiptStore {
    */
   async #insertBatch(batch: InsertItem[]): Promise<{ inserted: boolean }[]> {
     const write = async (tx: SqlExecutor): Promise<Set<string>> => {
-      const { rows } = await tx.query<{ request_id: string }>(
-        `INSERT INTO gateway.receipts (${RECEIPT_INSERT_COLUMNS}) VALUES ${placeholders(batch.length, RECEIPT_INSERT_COLUMN_COUNT, { 18: "::jsonb" })}
-         ON CONFLICT (request_id) DO NOTHING RETURNING request_id`,
-        batch.flatMap(({ receipt }) => receiptParams(receipt)),
-      );
+      const { rows } = await tx.query<{ request_id: string }>(receiptInsert(batch.length), batch.flatMap(({ receipt }) => receiptParams(receipt)));
       const fresh = new Set(rows.map((row) => row.request_id));
       const firstOfId = new Map<string, InsertItem>();
       for (const item of batch) if (!firstOfId.has(item.receipt.requestId)) firstOfId.set(item.receipt.requestId, item);
       const firstSamples = [...firstOfId.values()].filter((item) => item.sample !== undefined && fresh.has(item.receipt.requestId));
       if (firstSamples.length > 0) {
-        await tx.query(
-          `INSERT INTO gateway.samples (${SAMPLE_INSERT_COLUMNS}) VALUES ${placeholders(firstSamples.length, SAMPLE_INSERT_COLUMN_COUNT, { 3: "::jsonb", 5: "::jsonb", 6: "::jsonb", 7: "::jsonb" })}`,
-          firstSamples.flatMap((item) => sampleParams(item.sample as ValidatorSample, item.receipt.epoch)),
-        );
+        await tx.query(sampleInsert(firstSamples.length), firstSamples.flatMap((item) => sampleParams(item.sample as ValidatorSample, item.receipt.epoch)));
       }
       return fresh;
     };
