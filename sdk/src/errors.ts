@@ -172,20 +172,28 @@ export function decodePodError(error: unknown, site: CallSite): unknown {
   const data = revertDataOf(error);
   const isRevert = error instanceof BaseError && error.walk((e) => (e as { name?: string }).name === "ContractFunctionRevertedError") !== null;
   if (data === undefined) return isRevert ? new PodRevertError(site, revertReason(error), undefined, { cause: error }) : error;
+  return podErrorFromData(data, site, revertReason(error), { cause: error });
+}
+
+/**
+ * The typed error of revert data: a PodContractError for a POD custom error, else a
+ * PodRevertError (require message, panic, unknown selector; `fallbackReason` for the last).
+ */
+export function podErrorFromData(data: Hex, site: CallSite, fallbackReason?: string, options?: ErrorOptions): PodContractError | PodRevertError {
   try {
     const decoded = decodeErrorResult({ abi: POD_ERRORS_ABI, data });
     const errorName: string = decoded.errorName;
-    if (errorName === "Error") return new PodRevertError(site, String((decoded.args as readonly unknown[])[0]), data, { cause: error });
-    if (errorName === "Panic") return new PodRevertError(site, `panic ${String((decoded.args as readonly unknown[])[0])}`, data, { cause: error });
+    if (errorName === "Error") return new PodRevertError(site, String((decoded.args as readonly unknown[])[0]), data, options);
+    if (errorName === "Panic") return new PodRevertError(site, `panic ${String((decoded.args as readonly unknown[])[0])}`, data, options);
     const args = (decoded.args ?? []) as readonly unknown[];
     const inputs = (decoded.abiItem as PodErrorAbiItem).inputs as readonly { name?: string }[];
     const named: Record<string, unknown> = {};
     args.forEach((value, i) => {
       named[inputs[i]?.name || String(i)] = value;
     });
-    return new PodContractError(site, decoded.errorName as PodErrorName, args as never, named, data, { cause: error });
+    return new PodContractError(site, decoded.errorName as PodErrorName, args as never, named, data, options);
   } catch {
-    return new PodRevertError(site, revertReason(error), data, { cause: error });
+    return new PodRevertError(site, fallbackReason, data, options);
   }
 }
 

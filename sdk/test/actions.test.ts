@@ -57,9 +57,15 @@ describe("SDK credit and API keys", () => {
     await pod.depositCredit({ asset: core.stablecoin.address, amount: 20n * USD, account: addressOf(core.bob) });
     assert.equal(await core.creditVault.read.creditOf([addressOf(core.bob), core.stablecoin.address]), 20n * USD);
 
+    // Found before approving (nothing is sent), then as the token's own revert once approved.
     const balance = await core.podToken.read.balanceOf([me]);
+    const nonce = await core.publicClient.getTransactionCount({ address: me });
+    const early = await rejectsWith(pod.depositCredit({ asset: core.podToken.address, amount: balance + 1n }), "ERC20InsufficientBalance");
+    assert.deepEqual(early.args, [me, balance, balance + 1n]);
+    assert.equal(await core.publicClient.getTransactionCount({ address: me }), nonce);
+    await core.podToken.write.approve([core.creditVault.address, balance + 1n], { account: core.alice.account });
     const error = await rejectsWith(pod.depositCredit({ asset: core.podToken.address, amount: balance + 1n }), "ERC20InsufficientBalance");
-    assert.deepEqual(error.args, [me, balance, balance + 1n]);
+    assert.deepEqual([error.contract, error.functionName, error.args], ["CreditVault", "deposit", [me, balance, balance + 1n]]);
     assert.equal(error.namedArgs.needed, balance + 1n);
     await rejectsWith(pod.depositCredit({ asset: core.podToken.address, amount: 1n, account: "0x0000000000000000000000000000000000000000" }), "ZeroAddress");
   });

@@ -4,6 +4,7 @@
  * events it needs. Also the allowance top-up that deposits and stakes do before sending.
  */
 import {
+  encodeErrorResult,
   erc20Abi,
   parseEventLogs,
   type Abi,
@@ -18,7 +19,7 @@ import {
   type TransactionReceipt,
 } from "viem";
 import type { PodClients, PodWalletClient } from "../client.ts";
-import { decodePodError, PodConfigError, PodTransactionRevertedError, type CallSite } from "../errors.ts";
+import { decodePodError, podErrorFromData, PodConfigError, PodTransactionRevertedError, type CallSite } from "../errors.ts";
 
 /** What every write action returns, plus its own decoded values. */
 export type WriteResult = { hash: Hash; receipt: TransactionReceipt };
@@ -120,11 +121,32 @@ export function eventOf<const abi extends Abi, eventName extends ContractEventNa
  */
 export async function ensureAllowance(pod: PodClients, token: Address, spender: Address, amount: bigint): Promise<Hash | undefined> {
   const owner = senderOf(pod);
-  const allowance = await pod.publicClient.readContract({ address: token, abi: erc20Abi, functionName: "allowance", args: [owner, spender] });
+  const [allowance, balance] = await Promise.all([
+    pod.publicClient.readContract({ address: token, abi: erc20Abi, functionName: "allowance", args: [owner, spender] }),
+    pod.publicClient.readContract({ address: token, abi: erc20Abi, functionName: "balanceOf", args: [owner] }),
+  ]);
   if (allowance >= amount) return undefined;
+  // The transfer would revert with this error after the approval: say so before paying for one.
+  if (balance < amount) {
+    const data = encodeErrorResult({ abi: erc20Errors, errorName: "ERC20InsufficientBalance", args: [owner, balance, amount] });
+    throw podErrorFromData(data, { contract: "ERC20", functionName: "transferFrom" });
+  }
   const { hash } = await sendCall(pod, { contract: "ERC20", address: token, abi: erc20Abi, functionName: "approve", args: [spender, amount] });
   return hash;
 }
+
+/** OpenZeppelin's ERC20InsufficientBalance, as every POD token reverts with it. */
+const erc20Errors = [
+  {
+    type: "error",
+    name: "ERC20InsufficientBalance",
+    inputs: [
+      { name: "sender", type: "address" },
+      { name: "balance", type: "uint256" },
+      { name: "needed", type: "uint256" },
+    ],
+  },
+] as const;
 
 /** A positive amount, or a RangeError naming the field. */
 export function positive(value: bigint, field: string): bigint {
