@@ -70,4 +70,32 @@ describe("BatchedReceiptVerifier", () => {
     const again = await Promise.all([2, 3].map(async (i) => verifier.verify(await receipt(a, i), { expectedSigner: a.address, chainId: CHAIN })));
     assert.deepEqual(again.map((v) => v.valid), [true, true]);
   });
+
+  it("gives busy nodes' keys big tables, same verdicts; an idle one makes room for another", async () => {
+    let now = 0;
+    const verifier = new BatchedReceiptVerifier({ hotAfter: 3, maxHot: 1, now: () => now });
+    const [a, b] = nodes as [(typeof nodes)[number], (typeof nodes)[number]];
+    const check = async (node: (typeof nodes)[number], from: number, count: number) => {
+      const cases: [SignedReceipt, ReceiptExpectation][] = [];
+      for (let i = from; i < from + count; i++) cases.push([await receipt(node, i), { expectedSigner: node.address, chainId: CHAIN }]);
+      cases.push([flipV(await receipt(node, from + count)), { expectedSigner: node.address, chainId: CHAIN }]);
+      const good = await receipt(node, from + count + 1);
+      cases.push([{ ...good, receipt: { ...good.receipt, totalMs: 9 } }, { expectedSigner: node.address, chainId: CHAIN }]);
+      const verdicts = await Promise.all(cases.map(([signed, expect]) => verifier.verify(signed, expect)));
+      assert.deepEqual(verdicts, await Promise.all(cases.map(([signed, expect]) => verifyReceipt(signed, expect))));
+      assert.deepEqual(verdicts.map((v) => v.valid), [...Array(count).fill(true), false, false]);
+    };
+    await check(a, 0, 1); // recovery
+    await check(a, 10, 4); // a becomes busy
+    assert.equal(verifier.hotNodes, 1);
+    await check(a, 20, 3); // checked with the big table
+    await check(b, 0, 1);
+    await check(b, 10, 4); // no room: a is not idle yet
+    await check(b, 20, 3);
+    now += 61_000;
+    await check(b, 30, 3); // a has been idle: b takes its place
+    assert.equal(verifier.hotNodes, 1);
+    await check(a, 30, 3); // a back on its small table
+    await check(b, 40, 3);
+  });
 });

@@ -5,7 +5,9 @@
  * y of parity v - 27. Two modular inversions dominate that check when done alone (s⁻¹ mod n, and
  * Z⁻¹ to read R' in affine form: ~0.2 ms each in bigint arithmetic, about 40% of a check); here
  * every receipt queued in the same event-loop turn shares one of each (Montgomery's trick), and
- * G's table has 10-bit windows (fewer additions; built once per process).
+ * G's table has 10-bit windows (fewer additions; built once per process). Busy nodes' keys get
+ * 9-bit tables too (32 additions per check instead of 46; ~0.6 MB and ~0.1 s to build each, so
+ * only for a few: the keys that sent `hotAfter` receipts, at most `maxHot` at a time).
  *
  * Verdicts are verifyReceipt's (sdk/src/receipt.ts): anything not plainly valid, a first
  * receipt from an unknown key, a wrong chain or signer, odd input, takes the SDK's own path,
@@ -49,20 +51,46 @@ export type BatchedReceiptVerifierOptions = {
   maxNodes?: number;
   /** Window size of each node key's table; default 6 (as ReceiptVerifier). */
   window?: number;
+  /** Receipts after which a node's key gets the busy nodes' table; default 1,000. */
+  hotAfter?: number;
+  /** Busy nodes' tables kept at most; default 16 (one idle for a minute makes room for another). */
+  maxHot?: number;
+  /** Window size of busy nodes' tables; default 9. */
+  hotWindow?: number;
+  now?: () => number;
 };
+
+/** A busy node's table goes back to the small one after this long without a receipt, when room is needed. */
+const HOT_IDLE_MS = 60_000;
 
 export class BatchedReceiptVerifier implements ReceiptChecker {
   readonly #keys: NodeKeyCache;
+  readonly #hotAfter: number;
+  readonly #maxHot: number;
+  readonly #now: () => number;
+  /** Receipts checked per node key not yet busy (reset when it gets too large to matter). */
+  readonly #counts = new Map<string, number>();
+  /** Busy node keys (big tables) and when each last had a receipt. */
+  readonly #hot = new Map<string, number>();
   #queue: Queued[] = [];
   #scheduled = false;
 
   constructor(options: BatchedReceiptVerifierOptions = {}) {
     const window = options.window ?? 6;
-    this.#keys = new NodeKeyCache(() => window, options.maxNodes ?? 1_024);
+    const hotWindow = options.hotWindow ?? 9;
+    this.#hotAfter = options.hotAfter ?? 1_000;
+    this.#maxHot = options.maxHot ?? 16;
+    this.#now = options.now ?? Date.now;
+    this.#keys = new NodeKeyCache((node) => (this.#hot.has(node) ? hotWindow : window), options.maxNodes ?? 1_024);
   }
 
   get cachedNodes(): number {
     return this.#keys.size;
+  }
+
+  /** Node keys with the busy nodes' table. */
+  get hotNodes(): number {
+    return this.#hot.size;
   }
 
   /** verifyReceipt(signed, expect)'s verdict. Never throws on bad receipts. */
@@ -91,7 +119,42 @@ export class BatchedReceiptVerifier implements ReceiptChecker {
     }
     if (pending.length === 0) return;
     const valid = checkBatch(pending);
-    pending.forEach((p, i) => (valid[i] === true ? this.#signerCheck(p.item) : sdkVerdict(p.item)));
+    pending.forEach((p, i) => {
+      if (valid[i] !== true) return sdkVerdict(p.item);
+      this.#signerCheck(p.item);
+      this.#noteReceipt(p.item.signed.receipt.node.toLowerCase(), p.key);
+    });
+  }
+
+  /** Counts a node's receipts; a busy one gets the big table (rebuilt from its key, Q = table entry 0). */
+  #noteReceipt(node: string, key: WindowTable): void {
+    const now = this.#now();
+    if (this.#hot.has(node)) {
+      this.#hot.set(node, now);
+      return;
+    }
+    const count = (this.#counts.get(node) ?? 0) + 1;
+    if (count < this.#hotAfter) {
+      if (this.#counts.size > 4 * this.#keys.size + 64) this.#counts.clear(); // keys long gone
+      this.#counts.set(node, count);
+      return;
+    }
+    if (this.#hot.size >= this.#maxHot && !this.#demoteIdle(now)) return;
+    this.#counts.delete(node);
+    this.#hot.set(node, now);
+    this.#keys.add(node, pointOf(key));
+  }
+
+  /** Makes room among busy keys: the longest idle goes back to a small table, if idle long enough. */
+  #demoteIdle(now: number): boolean {
+    let idlest: [string, number] | undefined;
+    for (const entry of this.#hot) if (idlest === undefined || entry[1] < idlest[1]) idlest = entry;
+    if (idlest === undefined || now - idlest[1] < HOT_IDLE_MS) return false;
+    const [node] = idlest;
+    this.#hot.delete(node);
+    const table = this.#keys.get(node);
+    if (table !== undefined) this.#keys.add(node, pointOf(table));
+    return true;
   }
 
   /** Settles what needs no batched work now; returns the batched work otherwise. */
@@ -147,6 +210,11 @@ function checkBatch(pending: readonly Pending[]): boolean[] {
     const point = affine[i];
     return point !== undefined && point.x === p.r && Number(point.y & 1n) === p.parity;
   });
+}
+
+/** The key a table was built for: its first entry is 1·Q. */
+function pointOf(table: WindowTable): InstanceType<typeof secp256k1.ProjectivePoint> {
+  return secp256k1.ProjectivePoint.fromAffine({ x: table.xs[0]!, y: table.ys[0]! });
 }
 
 function bytesToBigint(bytes: Uint8Array): bigint {
