@@ -36,6 +36,7 @@ import { DISHONEST_KINDS, dishonestService, type BenchModels, type DishonestKind
 const HONEST_SAMPLES = Number(process.env.POD_BENCH_HONEST_SAMPLES ?? 1000);
 const MAX_TOKENS = Number(process.env.POD_BENCH_MAX_TOKENS ?? 8);
 const MAX_DISHONEST_SAMPLES = 40;
+const MAX_BACKLOG = 48;
 /** Honest nodes by engine batch size: the gateway sends each as many concurrent jobs as it takes. */
 const HONEST_BATCHES = [1, 2, 4, 8];
 /** Governed decode speed of the tiny model in the bench (tokens/s of one request). */
@@ -82,6 +83,7 @@ say(`${nodes.length} nodes serving ${TINY}: ${HONEST_BATCHES.length} honest (bat
 await gw.deposit(core.bob, 1_000n * USD);
 const { key: apiKey } = await gw.apiKey(core.bob, { cap: 1_000n * USD });
 
+const convictedNow: Address[] = [];
 const dataDir = await mkdtemp(join(tmpdir(), "pod-validator-bench-"));
 const recomputer = await Recomputer.load({ modelId: TINY, folder: approved.folder, manifestSha256: approved.manifestSha256 }, { provider: "cpu", intraOpThreads: 1 });
 const validator = new ValidatorService({
@@ -92,7 +94,11 @@ const validator = new ValidatorService({
   dataDir,
   validator: getAddress(core.carol.account.address),
   chainId,
-  pageSize: 64,
+  pageSize: 32,
+  // A conviction takes the node out of service at once, as the ban after confirmation would.
+  log: (_level, message, fields) => {
+    if (message === "node convicted" && typeof fields?.node === "string") convictedNow.push(getAddress(fields.node));
+  },
 });
 
 // ---------------------------------------------------------------- traffic
@@ -127,7 +133,11 @@ async function sendOne(): Promise<void> {
 async function drive(concurrency: () => number, done: () => boolean): Promise<void> {
   const inFlight = new Set<Promise<void>>();
   while (!done()) {
-    while (inFlight.size < concurrency() && !done()) {
+    await removeConvicted();
+    // Users wait for the validator no more than the gateway does: traffic pauses while over
+    // MAX_BACKLOG samples wait, so the figures measure validation, not a queue.
+    const backlog = requestsDone - validatedCount();
+    while (inFlight.size < concurrency() && !done() && backlog < MAX_BACKLOG) {
       const p = sendOne().finally(() => inFlight.delete(p));
       inFlight.add(p);
     }
@@ -155,9 +165,16 @@ const validatorLoop = (async () => {
       validatorError = error;
       return;
     }
-    // Convicted nodes are taken out of service, as the ban after confirmation would.
+    await new Promise((r) => setTimeout(r, 100));
+  }
+})();
+
+/** Takes convicted nodes out and says why they were convicted (polled: drain() may run long). */
+async function removeConvicted(): Promise<void> {
+  while (convictedNow.length > 0) {
+    const address = convictedNow.shift()!;
     for (const node of nodes) {
-      if (!node.removed && validator.conviction(node.address) !== undefined) {
+      if (node.address === address && !node.removed) {
         node.removed = true;
         const c = validator.conviction(node.address)!;
         say(`convicted ${node.label} after ${c.samples} samples: ${c.decision.reason}`);
@@ -165,10 +182,10 @@ const validatorLoop = (async () => {
         void node.client.leave("convicted");
       }
     }
-    await new Promise((r) => setTimeout(r, 100));
   }
-})();
+}
 
+const validatedCount = () => validator.status().nodes.reduce((s, n) => s + n.samples, 0) + validator.status().skipped;
 const honestNodes = nodes.filter((n) => n.kind === "honest");
 const dishonestNodes = nodes.filter((n) => n.kind !== "honest");
 const honestSamples = () => honestNodes.reduce((sum, n) => sum + (statusOf(n.address)?.samples ?? 0), 0);
@@ -196,6 +213,7 @@ const deadline = Date.now() + 60_000;
 while (Date.now() < deadline && validator.status().nodes.reduce((s, n) => s + n.samples, 0) + validator.status().skipped < requestsDone) await new Promise((r) => setTimeout(r, 200));
 validating = false;
 await validatorLoop;
+await removeConvicted();
 clearInterval(progress);
 if (validatorError !== undefined) throw validatorError;
 

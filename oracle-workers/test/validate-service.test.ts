@@ -168,6 +168,36 @@ test("honest samples never convict; the cursor survives a restart, so nothing is
   assert.match(await service.metrics.text(), /validator_samples_total\{result="pass"\} 5/);
 });
 
+test("strike records survive a restart: counts continue, a re-read sample counts once, and the second failure after the restart convicts", async () => {
+  const dir = await tempDir();
+  const cheat = privateKeyToAccount(generatePrivateKey());
+  const [honest, bad] = [await honestSamples(5, 3), await substituteSamples(cheat, 2, 3)];
+  const first = [...honest.slice(0, 3), bad[0]!];
+  const service = await newService(dir, listSource(first));
+  assert.equal(await service.drain(), 4);
+  const before = service.status().nodes.find((n) => n.node === cheat.address)!;
+  assert.deepEqual([before.samples, before.failedSamples, before.convicted], [1, 1, false], "one failing sample never convicts");
+
+  // Restarted with the cursor lost: every sample is read again, none is counted twice.
+  await rm(join(dir, "cursor"), { force: true });
+  const all = [...first, bad[1]!, ...honest.slice(3)];
+  const restarted = await newService(dir, listSource(all));
+  assert.equal(await restarted.drain(), 3, "only the three new samples are judged");
+  const nodes = restarted.status().nodes;
+  const honestNode = nodes.find((n) => n.node !== cheat.address)!;
+  const convicted = nodes.find((n) => n.node === cheat.address)!;
+  assert.deepEqual([honestNode.samples, honestNode.passes, honestNode.strikes], [5, 5, 0]);
+  assert.deepEqual([convicted.samples, convicted.failedSamples, convicted.convicted], [2, 2, true]);
+  // Its evidence holds both failing samples, the one judged before the restart included.
+  const conviction = restarted.conviction(cheat.address)!;
+  const evidence = await readEvidence(conviction.evidencePath, conviction.evidenceHash);
+  assert.deepEqual(evidence.samples.map((e) => e.pair.requestId), bad.map((b) => b.requestId));
+  // A third start knows the conviction: no second evidence, no new judgement.
+  const third = await newService(dir, listSource(all));
+  assert.equal(await third.drain(), 0);
+  assert.equal(third.conviction(cheat.address)?.evidenceHash, conviction.evidenceHash);
+});
+
 test("a substitute-weights node is convicted within a few samples; evidence under its hash; invalidations served for its epochs; the NodeReported event on-chain", async (t) => {
   const connection = await network.create();
   try {

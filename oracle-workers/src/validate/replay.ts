@@ -15,7 +15,7 @@
  * of the best one.
  */
 import { Xoshiro128 } from "../../../node/src/model/rng.ts";
-import { argmax } from "../../../node/src/engine/sampling.ts";
+import { argmax, topKIndices } from "../../../node/src/engine/sampling.ts";
 
 /** The sampling parameters of a request as the node applied them. */
 export type ReplayParams = { temperature: number; topP: number; topK: number; seed: number };
@@ -57,14 +57,23 @@ function drawReaches(logits: Float32Array, offset: number, size: number, params:
   const max = logits[offset + best]!;
   const probs = new Float64Array(size);
   for (let i = 0; i < size; i++) probs[i] = Math.exp((logits[offset + i]! - max) * invT);
+  let kept = size;
   if (params.topK > 0 && params.topK < size) {
-    const threshold = Float64Array.from(probs).sort()[size - params.topK]!;
-    for (let i = 0; i < size; i++) if (probs[i]! < threshold) probs[i] = 0;
+    // The k-th best logit found as the engine finds it (no sort of the vocabulary).
+    const keep = topKIndices(logits, offset, size, params.topK);
+    const threshold = probs[keep[keep.length - 1]!]!;
+    kept = 0;
+    for (let i = 0; i < size; i++) {
+      if (probs[i]! < threshold) probs[i] = 0;
+      else kept++;
+    }
   }
   let total = 0;
   for (let i = 0; i < size; i++) total += probs[i]!;
   if (params.topP < 1) {
-    const sorted = Float64Array.from(probs).sort().reverse();
+    // Only the kept probabilities can be in the nucleus: sort those (all of them without top_k).
+    const nonzero = kept === size ? Float64Array.from(probs) : Float64Array.from(probs.filter((p) => p > 0));
+    const sorted = nonzero.sort().reverse();
     const target = params.topP * total;
     let cumulative = 0;
     let cutoff = 0;

@@ -14,6 +14,7 @@ import { buildEvidence, writeEvidence, type SampledPair } from "./evidence.ts";
 import { invalidationsFor, storeInvalidations } from "./invalidations.ts";
 import type { LogprobRecomputer } from "./recompute.ts";
 import type { TextTokenizer } from "./stats.ts";
+import { loadMemory, saveMemory } from "./recordStore.ts";
 import { nodeStatus, ValidatorMetrics, type NodeStatus } from "./status.ts";
 import { DEFAULT_WEIGHTING, emptyRecord, hasSeen, recordSample, type NodeRecord, type StrikeWeighting } from "./strikes.ts";
 import type { SampleVerdict } from "./types.ts";
@@ -95,15 +96,22 @@ export class ValidatorService {
   /** Validates every page the source has now; returns the number of samples judged. */
   async drain(signal?: AbortSignal): Promise<number> {
     if (!this.cursorLoaded) {
+      await this.restore();
       this.cursor = await this.options.cursor?.load();
       this.cursorLoaded = true;
     }
-    for (const c of this.convictions.values()) if (c.reportPending) await this.sendReport(c);
+    const pending = [...this.convictions.values()].filter((c) => c.reportPending);
+    for (const c of pending) await this.sendReport(c);
+    if (pending.length > 0) await this.persist();
     let judged = 0;
     for (;;) {
       signal?.throwIfAborted();
       const page = await this.options.source.fetch(this.cursor, this.options.pageSize ?? 32, signal);
-      for (const sample of page.data) if (await this.handle(sample)) judged++;
+      let judgedHere = 0;
+      for (const sample of page.data) if (await this.handle(sample)) judgedHere++;
+      judged += judgedHere;
+      // Records first, then the cursor: a crash in between re-reads the page, and judges it once.
+      if (judgedHere > 0) await this.persist();
       if (page.next === null || page.next === this.cursor || page.data.length === 0) {
         if (page.next !== null && page.next !== this.cursor) await this.advance(page.next);
         return judged;
@@ -152,6 +160,22 @@ export class ValidatorService {
 
   private get decideParams(): DecideParams {
     return this.options.decideParams ?? DEFAULT_DECIDE_PARAMS;
+  }
+
+  /** Strike records, failing pairs and convictions of a previous run (DATA_DIR/records.json). */
+  private async restore(): Promise<void> {
+    const memory = await loadMemory(this.options.dataDir);
+    for (const record of memory.records) {
+      this.records.set(record.node, record);
+      this.decisions.set(record.node, decide(record, this.decideParams));
+    }
+    for (const pair of memory.pairs) this.failingPairs.set(pair.requestId, pair);
+    for (const conviction of memory.convictions) this.convictions.set(conviction.node, { ...conviction });
+    if (memory.records.length > 0) this.log("info", "strike records restored", { nodes: memory.records.length, convictions: memory.convictions.length });
+  }
+
+  private async persist(): Promise<void> {
+    await saveMemory(this.options.dataDir, { records: [...this.records.values()], pairs: [...this.failingPairs.values()], convictions: [...this.convictions.values()] });
   }
 
   private async advance(cursor: string): Promise<void> {

@@ -64,6 +64,18 @@ function withSeen(seen: SeenIds, requestId: string): SeenIds {
   return { frozen: seen.frozen, recent: new Set(seen.recent).add(requestId) };
 }
 
+/** Every id of the set, oldest chunk first (for storage). */
+export function seenIds(seen: SeenIds): string[] {
+  return [...seen.frozen.flatMap((chunk) => [...chunk]), ...seen.recent];
+}
+
+/** The set of `ids` in the chunks recording them one by one would give. */
+export function seenFrom(ids: readonly string[]): SeenIds {
+  const frozen: ReadonlySet<string>[] = [];
+  for (let i = 0; i + SEEN_CHUNK < ids.length; i += SEEN_CHUNK) frozen.push(new Set(ids.slice(i, i + SEEN_CHUNK)));
+  return { frozen, recent: new Set(ids.slice(frozen.length * SEEN_CHUNK)) };
+}
+
 /** The failing verdicts a record keeps; a node convicted never needs more, an honest one never reaches it. */
 export const MAX_KEPT_FAILURES = 64;
 
