@@ -145,21 +145,20 @@ export function isPodContractError<name extends PodErrorName>(error: unknown, na
   return error instanceof PodContractError && (name === undefined || error.errorName === name);
 }
 
-/** The revert data inside a viem error (or a plain object carrying `data`), if any. */
+/** The revert data inside a viem error (ContractFunctionRevertedError.raw, an RPC error's data), if any. */
 export function revertDataOf(error: unknown): Hex | undefined {
   if (!(error instanceof BaseError)) return undefined;
-  let data: Hex | undefined;
-  error.walk((cause) => {
-    if (data !== undefined) return true;
-    const candidate = (cause as { raw?: unknown; data?: unknown }).raw ?? (cause as { data?: unknown }).data;
-    if (typeof candidate === "string" && /^0x[0-9a-fA-F]*$/.test(candidate) && candidate.length >= 10) data = candidate as Hex;
-    else if (typeof candidate === "object" && candidate !== null && typeof (candidate as { data?: unknown }).data === "string") {
-      const nested = (candidate as { data: string }).data;
-      if (/^0x[0-9a-fA-F]{8,}$/.test(nested)) data = nested as Hex;
-    }
-    return false;
-  });
-  return data;
+  const found = error.walk((cause) => hexDataOf(cause) !== undefined);
+  return found === null ? undefined : hexDataOf(found);
+}
+
+function hexDataOf(cause: unknown): Hex | undefined {
+  const { raw, data } = cause as { raw?: unknown; data?: unknown };
+  const nested = typeof data === "object" && data !== null ? (data as { data?: unknown }).data : undefined;
+  for (const candidate of [raw, data, nested]) {
+    if (typeof candidate === "string" && /^0x[0-9a-fA-F]{8,}$/.test(candidate)) return candidate as Hex;
+  }
+  return undefined;
 }
 
 /**
