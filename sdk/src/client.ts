@@ -130,7 +130,41 @@ type Bound<T> = {
   [K in keyof T]: T[K] extends (pod: PodClients, ...rest: infer A) => infer R ? (...rest: A) => R : never;
 };
 
-const ACTIONS = { ...credit, ...apiKeys, ...staking, ...bonds, ...rewards, ...nodes, ...reports, ...governance, ...reads };
+/** The actions createPodClient binds: each takes the clients first (helpers such as parseClaimData are not here). */
+const ACTIONS = {
+  depositCredit: credit.depositCredit,
+  requestCreditWithdrawal: credit.requestCreditWithdrawal,
+  cancelCreditWithdrawal: credit.cancelCreditWithdrawal,
+  completeCreditWithdrawal: credit.completeCreditWithdrawal,
+  issueApiKey: apiKeys.issueApiKey,
+  revokeApiKey: apiKeys.revokeApiKey,
+  stake: staking.stake,
+  startCooldown: staking.startCooldown,
+  cancelCooldown: staking.cancelCooldown,
+  redeem: staking.redeem,
+  bond: bonds.bond,
+  requestUnbond: bonds.requestUnbond,
+  cancelUnbond: bonds.cancelUnbond,
+  withdrawUnbonded: bonds.withdrawUnbonded,
+  fetchClaim: rewards.fetchClaim,
+  claimRewards: rewards.claimRewards,
+  registerNode: nodes.registerNode,
+  updateNode: nodes.updateNode,
+  deregisterNode: nodes.deregisterNode,
+  reportNode: reports.reportNode,
+  flagNode: reports.flagNode,
+  delegateVotes: governance.delegateVotes,
+  propose: governance.propose,
+  proposeParameterChange: governance.proposeParameterChange,
+  castVote: governance.castVote,
+  queueProposal: governance.queueProposal,
+  executeProposal: governance.executeProposal,
+  getAccountOverview: reads.getAccountOverview,
+  getNodeStatus: reads.getNodeStatus,
+  getEpochStatus: reads.getEpochStatus,
+  getClaimable: reads.getClaimable,
+  getProposalState: reads.getProposalState,
+};
 
 /** Every action, bound to the clients. */
 export type PodActions = Bound<typeof ACTIONS>;
@@ -149,7 +183,7 @@ export function createPodClient(options: CreatePodClientOptions): PodClient {
   };
   const bound: Record<string, unknown> = {};
   for (const [name, action] of Object.entries(ACTIONS)) {
-    if (typeof action === "function") bound[name] = (...rest: unknown[]) => (action as (pod: PodClients, ...a: unknown[]) => unknown)(clients, ...rest);
+    bound[name] = (...rest: unknown[]) => (action as (pod: PodClients, ...a: unknown[]) => unknown)(clients, ...rest);
   }
   return { ...clients, ...(bound as PodActions) };
 }
