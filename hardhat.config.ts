@@ -40,5 +40,10 @@ export default defineConfig({
   },
   networks: {
     localhost: { type: "http", chainType: "l1", url: "http://127.0.0.1:8545" },
+    // `npm run devnet`'s chain (hardhat node --hostname 127.0.0.1 --network devnet): a block every
+    // second, and blocks mined within one second share its timestamp, so chain time stays wall
+    // time through a deployment of many transactions (gateways label receipts by the clock,
+    // oracles close epochs by block timestamps).
+    devnet: { type: "edr-simulated", chainType: "l1", allowBlocksWithSameTimestamp: true, mining: { auto: true, interval: 1_000 } },
   },
 });

@@ -1,6 +1,7 @@
 /**
- * The devnet chain: `hardhat node --hostname 127.0.0.1` mining a block every second (services
- * that wait for an epoch's close need blocks to keep coming when nobody transacts), and the
+ * The devnet chain: `hardhat node --hostname 127.0.0.1` on hardhat.config.ts's `devnet` network,
+ * mining a block every second (services that wait for an epoch's close need blocks to keep
+ * coming when nobody transacts) at wall-clock timestamps, and the
  * PodDevnet Ignition module deployed on it with devnet timings: short epochs, a short challenge
  * window and governance that takes about half a minute.
  */
@@ -48,9 +49,8 @@ export type DevnetContracts = { readonly [C in ContractName]: Address };
 export async function startChain(group: ProcessGroup, options: { root: string; port: number; logDir: string }): Promise<string> {
   const rpcUrl = `http://127.0.0.1:${options.port}`;
   const cli = join(options.root, "node_modules/hardhat/dist/src/cli.js");
-  const chain = group.start("chain", cli, ["node", "--hostname", "127.0.0.1", "--port", String(options.port)], { cwd: options.root, logDir: options.logDir, env: { HARDHAT_DISABLE_TELEMETRY: "true" } });
+  const chain = group.start("chain", cli, ["node", "--hostname", "127.0.0.1", "--port", String(options.port), "--network", "devnet"], { cwd: options.root, logDir: options.logDir, env: { HARDHAT_DISABLE_TELEMETRY: "true" } });
   await chain.waitUntil(`JSON-RPC on ${rpcUrl}`, async () => (await rpc(rpcUrl, "eth_chainId", [])) !== undefined, 60_000);
-  await rpc(rpcUrl, "evm_setIntervalMining", [1_000]);
   return rpcUrl;
 }
 

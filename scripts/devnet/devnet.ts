@@ -157,7 +157,6 @@ export async function startDevnet(options: DevnetOptions): Promise<RunningDevnet
     });
     const indexerUrl = url(ports.indexer);
     const indexer = progress.step(`indexer on ${indexerUrl}`, async () => {
-      if (process.env.TMP_SKIP_INDEXER) return;
       const ix = start("indexer", "indexer/src/cli.ts", [], {
         POD_ORACLE_URLS: oracleUrls.join(","),
         POD_INDEXER_PORT: String(ports.indexer),

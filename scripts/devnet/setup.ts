@@ -3,11 +3,11 @@
  * demo accounts and, through a real governance vote, enables the model; the bonded operator stakes
  * and bonds; each operator registers its node key; the user deposits credit and signs an API key.
  */
-import { createPublicClient, createWalletClient, encodeFunctionData, http, keccak256, parseEther, toHex, type Address, type Hex } from "viem";
+import { createPublicClient, createWalletClient, encodeFunctionData, http, parseEther, type Address, type Hex } from "viem";
 import type { LocalAccount, PrivateKeyAccount } from "viem/accounts";
 import { hardhat } from "viem/chains";
-import { devStablecoinAbi, podGovernorAbi, podTokenAbi, protocolParamsAbi } from "../../sdk/src/abi/contracts.ts";
-import { createPodClient, podContractsFromDevnet, type PodClient, type PodProposal } from "../../sdk/src/index.ts";
+import { devStablecoinAbi, podTokenAbi, protocolParamsAbi } from "../../sdk/src/abi/contracts.ts";
+import { createPodClient, podContractsFromDevnet, type PodClient } from "../../sdk/src/index.ts";
 import { registryModelId } from "../../sdk/src/modelId.ts";
 import { DEVNET_ACCOUNTS, OPERATORS } from "./accounts.ts";
 import type { DevnetContracts } from "./chain.ts";
@@ -58,6 +58,9 @@ export async function fundAccounts(chain: Chain): Promise<void> {
   await send({ address: Stablecoin, abi: devStablecoinAbi, functionName: "mint", args: [DEVNET_ACCOUNTS.user.account.address, FUNDING.userStablecoin] } as never);
   // The deployer's POD votes carry the devnet's governance (delegation activates them).
   await deployer.delegateVotes();
+  // Votes count from the next second on (the Governor reads them at clock() - 1).
+  const delegatedAt = (await deployer.publicClient.getBlock()).timestamp;
+  await waitFor(async () => (await deployer.publicClient.getBlock()).timestamp > delegatedAt);
 }
 
 /** The first operator stakes POD and bonds the shares for its nodes. */
@@ -86,19 +89,14 @@ export async function userCreditAndKey(chain: Chain, gateway: Address): Promise<
  */
 export async function enableModelByVote(chain: Chain, modelName: string, onStage: (stage: string) => void = () => undefined): Promise<void> {
   const governor = chain.as(DEVNET_ACCOUNTS.deployer.account);
-  const description = `Enable ${modelName} on the devnet`;
-  const body = {
+  onStage("proposing");
+  const { proposal } = await governor.propose({
     targets: [chain.contracts.ProtocolParams],
     values: [0n],
     calldatas: [encodeFunctionData({ abi: protocolParamsAbi, functionName: "setModelParams", args: [modelId(modelName), MODEL_PARAMS] })],
-    description,
-    descriptionHash: keccak256(toHex(description)),
-  };
-  onStage("proposing");
-  const hash = await governor.walletClient!.writeContract({ address: chain.contracts.Governor, abi: podGovernorAbi, functionName: "propose", args: [body.targets, body.values, body.calldatas, description] } as never);
-  await governor.publicClient.waitForTransactionReceipt({ hash, pollingInterval: 250 });
-  const proposalId = await governor.publicClient.readContract({ address: chain.contracts.Governor, abi: podGovernorAbi, functionName: "hashProposal", args: [body.targets, body.values, body.calldatas, body.descriptionHash] });
-  const proposal: PodProposal = { ...body, proposalId };
+    description: `Enable ${modelName} on the devnet`,
+  });
+  const { proposalId } = proposal;
   await waitFor(async () => (await governor.getProposalState({ proposalId })).state === "active");
   onStage("voting");
   await governor.castVote({ proposalId, support: "for" });
