@@ -1,10 +1,11 @@
 /**
- * What the gateway costs: latency it adds (p50, p99) over calling the same worker node directly
- * (the node's operator-local OpenAI endpoint), and small requests per second through it.
+ * The gateway with a real model behind it (gateway.bench.ts measures the gateway alone, with a
+ * fixture node): latency it adds (p50, p99) over calling the same worker node directly (the
+ * node's operator-local OpenAI endpoint), and small requests per second through it.
  * One real node on the tiny model, max_tokens 1 (the fastest honest request: a real prefill, one
  * sampled token, a node-signed receipt), the store fsyncing its commits and chain reads cached
  * as in production (POD_CHAIN_CACHE_MS default). Loopback only; bounded in count and time.
- * Run: npm run bench:gateway [-- sequential-requests concurrent-seconds concurrency] (500 5 32)
+ * Run: npx node gateway/bench/gateway.model.bench.ts [sequential-requests concurrent-seconds concurrency] (500 5 32)
  */
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -14,6 +15,10 @@ import { createLocalApp } from "../../node/src/server/local.ts";
 import { TINY } from "../../node/test/fixtures.ts";
 import { startGateway, USD } from "../test/fixtures.ts";
 
+if (process.argv.includes("--help")) {
+  console.log("usage: npx node gateway/bench/gateway.model.bench.ts [sequential-requests concurrent-seconds concurrency] (default 500 5 32); BENCH_FSYNC=0 skips the WAL fsync");
+  process.exit(0);
+}
 const sequential = Number(process.argv[2] ?? 500);
 const seconds = Number(process.argv[3] ?? 5);
 const concurrency = Number(process.argv[4] ?? 32);
