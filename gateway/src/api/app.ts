@@ -16,6 +16,7 @@ import { RequestBilling, type ApiLogger, type BillingDeps } from "./billing.ts";
 import { ApiError, invalidRequest, rateLimited, toApiError } from "./errors.ts";
 import { addEpochRoutes } from "./epochs.ts";
 import { addSampleRoutes } from "./samples.ts";
+import { addFlagRoutes } from "./flags.ts";
 import { ApiKeyVerifier } from "./keys.ts";
 import { ApiMetrics } from "./metrics.ts";
 import { RateLimiter, type RateLimitConfig } from "./rateLimit.ts";
@@ -174,6 +175,7 @@ export function createApp(deps: ApiDeps): Hono {
   );
   addEpochRoutes(app, store, config.receiptsToken);
   addSampleRoutes(app, store, config.receiptsToken);
+  addFlagRoutes(app, store, keys, config.receiptsToken);
   app.post("/v1/completions", limit, (c) => complete(c, "completion"));
   app.post("/v1/chat/completions", limit, (c) => complete(c, "chat"));
   return app;

@@ -73,6 +73,19 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 2,
+    name: "users' flags on responses",
+    statements: [
+      `CREATE TABLE gateway.flags (
+        seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        request_id text NOT NULL UNIQUE,
+        account text NOT NULL,
+        reason text NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now()
+      )`,
+    ],
+  },
 ];
 
 /** An arbitrary constant: one migrating process at a time across gateway replicas. */

@@ -7,7 +7,7 @@ import { grantIdOf } from "../../../sdk/src/apiKey.ts";
 import { parseSignedReceipt } from "../../../sdk/src/receipt.ts";
 import { Batcher } from "./batcher.ts";
 import type { SqlClient, SqlExecutor, SqlParam } from "./sqlClient.ts";
-import type { CompletionReceipt, GrantUsage, Page, PageQuery, ReceiptStore, SignedGrant, StoredReceipt, StoredSample, ValidatorSample } from "./types.ts";
+import { InvalidRecordError, type CompletionReceipt, type FlaggedSample, type GrantUsage, type Page, type PageQuery, type ReceiptStore, type SignedGrant, type StoredReceipt, type StoredSample, type ValidatorSample } from "./types.ts";
 import { address, bytes32, checkEpoch, checkPage, checkReceipt, checkRequestId, checkSample, checkSignedGrant, checkUint256 } from "./validate.ts";
 
 // Aliases shadow column names in ORDER BY: order by the table-qualified column (r.seq), never
@@ -159,6 +159,30 @@ export class SqlReceiptStore implements ReceiptStore {
     return toPage(rows.map(sampleFromRow), limit);
   }
 
+  async flag(requestId: string, account: Address, reason: string): Promise<{ created: boolean }> {
+    checkRequestId(requestId);
+    if (typeof reason !== "string" || reason.length > MAX_FLAG_REASON || reason.includes("\u0000")) throw new InvalidRecordError(`a flag's reason is at most ${MAX_FLAG_REASON} characters, without U+0000`);
+    const { rows } = await this.#db.query<{ seq: string }>("INSERT INTO gateway.flags (request_id, account, reason) VALUES ($1, $2, $3) ON CONFLICT (request_id) DO NOTHING RETURNING seq::text AS seq", [requestId, address(account, "account"), reason]);
+    await this.#db.durable();
+    return { created: rows.length > 0 };
+  }
+
+  async flagsSince(page: PageQuery): Promise<Page<FlaggedSample>> {
+    const { after, limit } = checkPage(page);
+    const { rows } = await this.#db.query<FlagRow & Partial<Omit<SampleRow, "seq" | "request_id" | "created_at">> & { sample_seq: string | null; sample_created_at: Date | null }>(
+      `SELECT f.seq::text AS seq, f.request_id, f.account, f.reason, f.created_at, s.seq::text AS sample_seq, s.epoch::text AS epoch, s.request,
+         s.response_text, s.prompt_token_ids, s.output_token_ids, s.logprobs, s.created_at AS sample_created_at
+       FROM gateway.flags f LEFT JOIN gateway.samples s ON s.request_id = f.request_id WHERE f.seq > $1 ORDER BY f.seq LIMIT $2`,
+      [after, limit + 1],
+    );
+    const items = rows.map((row) => ({
+      seq: BigInt(row.seq),
+      flag: { seq: BigInt(row.seq), requestId: row.request_id, account: row.account as Address, reason: row.reason, createdAt: row.created_at },
+      sample: row.sample_seq === null ? null : sampleFromRow({ ...(row as unknown as SampleRow), seq: row.sample_seq, created_at: row.sample_created_at as Date }),
+    }));
+    return mapPage(toPage(items, limit), ({ flag, sample }) => ({ flag, sample }));
+  }
+
   async rememberGrant(signed: SignedGrant): Promise<void> {
     const { grant, signature } = checkSignedGrant(signed);
     await this.#db.query(
@@ -244,6 +268,14 @@ export class SqlReceiptStore implements ReceiptStore {
     await this.#inserts.idle();
     await this.#db.close();
   }
+}
+
+const MAX_FLAG_REASON = 2_000;
+
+type FlagRow = { seq: string; request_id: string; account: string; reason: string; created_at: Date };
+
+function mapPage<T, U>(page: Page<T>, f: (item: T) => U): Page<U> {
+  return { items: page.items.map(f), next: page.next };
 }
 
 function toPage<T extends { seq: bigint }>(rows: T[], limit: number): Page<T> {

@@ -67,6 +67,12 @@ export type ValidatorSample = {
 
 export type StoredSample = ValidatorSample & { seq: bigint; epoch: number; createdAt: Date };
 
+/** A user's flag on one of their responses: validators check flagged responses first. */
+export type StoredFlag = { seq: bigint; requestId: string; account: Address; reason: string; createdAt: Date };
+
+/** A flag with its sampled pair; null when the request was not sampled (no pair was kept). */
+export type FlaggedSample = { flag: StoredFlag; sample: StoredSample | null };
+
 /** A grant as the API key carried it: what CreditVault.settle needs besides the amount. */
 export type SignedGrant = { grant: SpendGrant; signature: Hex };
 
@@ -101,6 +107,10 @@ export interface ReceiptStore {
   sampleOf(requestId: string): Promise<StoredSample | null>;
   /** Samples in insertion order after a cursor (validators poll this), optionally of one epoch. */
   samplesSince(page: PageQuery & { epoch?: number }): Promise<Page<StoredSample>>;
+  /** Records a user's flag on a request (once per request: a second flag changes nothing). */
+  flag(requestId: string, account: Address, reason: string): Promise<{ created: boolean }>;
+  /** Flags in the order they came, after a cursor (a flag's seq), each with its sample if kept. */
+  flagsSince(page: PageQuery): Promise<Page<FlaggedSample>>;
   /** Keeps the signed grant behind an API key, so settlement can run after a restart. Idempotent. */
   rememberGrant(signed: SignedGrant): Promise<void>;
   /** Per grant with usage in epochs <= epochUpTo, sorted by asset then grant id (as settle wants). */
