@@ -23,7 +23,7 @@ type EpochView = { status: string; reconciliation: { status: string; reason: str
 type ClaimView = { epoch: number | null; cumulative: string; claimed: string; claimable: string; proof: string[] };
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { requests: { type: "string", default: "5" }, devnet: { type: "string", default: join(import.meta.dirname, "../../devnet.json") }, help: { type: "boolean", short: "h", default: false } } });
+  const { values } = parseArgs({ options: { requests: { type: "string", default: "8" }, devnet: { type: "string", default: join(import.meta.dirname, "../../devnet.json") }, help: { type: "boolean", short: "h", default: false } } });
   if (values.help) return void console.log(HELP);
   const info = JSON.parse(await readFile(values.devnet, "utf8").catch(() => {
     throw new Error(`no ${values.devnet}: start the devnet first (npm run devnet)`);
@@ -34,11 +34,17 @@ async function main(): Promise<void> {
   console.log(`Chat through ${info.gatewayUrl} (model ${info.model}):`);
   const prompts = ["What is POD Network?", "Name a colour.", "Count to three.", "Say hello.", "Tell me a fact."];
   const count = Number(values.requests);
-  for (let i = 0; i < count; i++) {
-    const started = performance.now();
-    const answer = await client.chat.completions.create({ model: info.model, messages: [{ role: "user", content: prompts[i % prompts.length]! }], max_tokens: 24, seed: i });
-    const ms = (performance.now() - started).toFixed(0);
-    console.log(`  ${i + 1}. ${JSON.stringify(answer.choices[0]?.message.content ?? "")} (${answer.usage?.completion_tokens} tokens, ${ms} ms)`);
+  if (!Number.isInteger(count) || count < 1) throw new Error(`--requests must be a positive integer, got ${values.requests}`);
+  // Sent at once, so the gateway spreads them over both operators' nodes.
+  const started = performance.now();
+  const answers = await Promise.all(
+    Array.from({ length: count }, async (_, i) => {
+      const answer = await client.chat.completions.create({ model: info.model, messages: [{ role: "user", content: prompts[i % prompts.length]! }], max_tokens: 24, seed: i });
+      return { answer, ms: performance.now() - started };
+    }),
+  );
+  for (const [i, { answer, ms }] of answers.entries()) {
+    console.log(`  ${i + 1}. ${JSON.stringify(answer.choices[0]?.message.content ?? "")} (${answer.usage?.completion_tokens} tokens, answered after ${ms.toFixed(0)} ms)`);
   }
   process.stdout.write("  streamed: ");
   const stream = await client.chat.completions.create({ model: info.model, messages: [{ role: "user", content: "Stream me a sentence." }], max_tokens: 24, stream: true, stream_options: { include_usage: true } });
