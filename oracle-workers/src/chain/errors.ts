@@ -2,51 +2,11 @@
  * Reverts of the network's contracts, decoded by name and arguments from the generated ABIs, so
  * that callers branch on `name` (e.g. "TwapNotReady") and never on message text.
  */
-import { BaseError, decodeErrorResult, toFunctionSelector, type Abi, type Hex } from "viem";
-import { formatAbiItem } from "viem/utils";
-import {
-  bondManagerAbi,
-  buybackAbi,
-  creditVaultAbi,
-  devStablecoinAbi,
-  nodeRegistryAbi,
-  nodeReportsAbi,
-  podGovernorAbi,
-  podTimelockAbi,
-  podTokenAbi,
-  protocolParamsAbi,
-  rewardsDistributorAbi,
-  stakedPodAbi,
-} from "../../../sdk/src/abi/contracts.ts";
+import { BaseError, decodeErrorResult, type Hex } from "viem";
+import { POD_ERRORS_ABI } from "../../../sdk/src/errors.ts";
 
-type AbiError = Extract<Abi[number], { type: "error" }>;
-
-/** Every custom error of every contract, once per signature (OpenZeppelin's repeat across them). */
-export const NETWORK_ERRORS_ABI: readonly AbiError[] = (() => {
-  const abis: readonly Abi[] = [
-    podTokenAbi,
-    stakedPodAbi,
-    bondManagerAbi,
-    protocolParamsAbi,
-    podGovernorAbi,
-    podTimelockAbi,
-    nodeRegistryAbi,
-    creditVaultAbi,
-    buybackAbi,
-    rewardsDistributorAbi,
-    nodeReportsAbi,
-    devStablecoinAbi,
-  ];
-  const bySelector = new Map<Hex, AbiError>();
-  for (const abi of abis) {
-    for (const item of abi) {
-      if (item.type !== "error") continue;
-      const selector = toFunctionSelector(formatAbiItem(item));
-      if (!bySelector.has(selector)) bySelector.set(selector, item);
-    }
-  }
-  return [...bySelector.values()];
-})();
+/** Every custom error of every contract, once per signature (the SDK's list). */
+export const NETWORK_ERRORS_ABI = POD_ERRORS_ABI;
 
 /** A revert decoded: the custom error's name (or "Error" / "Panic") and its arguments. */
 export type DecodedContractError = { name: string; args: readonly unknown[] };
