@@ -13,7 +13,7 @@ import { Recomputer } from "../validate/recompute.ts";
 import { ChainReporter, chainSpeedBounds, oracleValidatorSet } from "../validate/reporter.ts";
 import { createValidatorServer } from "../validate/server.ts";
 import { ValidatorService, type Log, type ModelValidator } from "../validate/service.ts";
-import { gatewaysSource } from "../validate/source.ts";
+import { fetchFlaggedSamples, gatewaysSource } from "../validate/source.ts";
 import type { Command } from "./command.ts";
 import { UsageError } from "./command.ts";
 
@@ -22,7 +22,8 @@ const HELP = `Usage: pod-oracle validate
 Runs one validator: it reads the sampled requests the gateways keep for validators (GET
 /v1/samples), recomputes each one's logprobs with the approved model, replays the node's seeded
 sampling over them, and checks tokenization (prompt and output), speed (the governed bounds of
-ProtocolParams) and usage. Receipts must be signed for this chain. A node whose failures an honest node
+ProtocolParams) and usage. Receipts must be signed for this chain. Responses users flagged
+(GET /v1/flags) are validated before the others; strike records persist in DATA_DIR. A node whose failures an honest node
 would show with probability below 1e-6 is convicted once: the evidence is written to
 DATA_DIR/evidence/<hash>.json, its epochs' receipts are invalidated for the oracles, and the node
 is reported on-chain (NodeReports.reportNode) when this account is in the claimable epoch's
@@ -92,6 +93,8 @@ async function run(args: readonly string[]): Promise<number> {
   const service = new ValidatorService({
     source: gatewaysSource(config.gateways),
     cursor: new FileCursor(config.dataDir),
+    flags: gatewaysSource(config.gateways, fetchFlaggedSamples),
+    flagsCursor: new FileCursor(config.dataDir, "flags-cursor.json"),
     models,
     calibration: config.calibration,
     speedBounds: chainSpeedBounds(client, config.contracts.protocolParams),

@@ -43,6 +43,9 @@ export type Log = (level: "info" | "warn" | "error", message: string, fields?: R
 export type ValidatorServiceOptions = {
   source: SampleSource;
   cursor?: CursorStore | undefined;
+  /** Users' flagged responses (the gateways' /v1/flags): validated before any other sample. */
+  flags?: SampleSource | undefined;
+  flagsCursor?: CursorStore | undefined;
   models: ReadonlyMap<string, ModelValidator>;
   calibration: CalibrationTable;
   /** The governed speed bounds of a model (ProtocolParams.modelParams); null when not governed. */
@@ -85,6 +88,7 @@ export class ValidatorService {
   private readonly options: ValidatorServiceOptions;
   private readonly log: Log;
   private cursor: string | undefined;
+  private flagsCursor: string | undefined;
   private cursorLoaded = false;
   private skipped = 0;
 
@@ -98,25 +102,33 @@ export class ValidatorService {
     if (!this.cursorLoaded) {
       await this.restore();
       this.cursor = await this.options.cursor?.load();
+      this.flagsCursor = await this.options.flagsCursor?.load();
       this.cursorLoaded = true;
     }
     const pending = [...this.convictions.values()].filter((c) => c.reportPending);
     for (const c of pending) await this.sendReport(c);
     if (pending.length > 0) await this.persist();
+    // Flagged responses first: a user's doubt is the strongest lead.
+    const flags = this.options.flags;
+    let judged = flags === undefined ? 0 : await this.drainFeed(flags, true, signal);
+    judged += await this.drainFeed(this.options.source, false, signal);
+    return judged;
+  }
+
+  private async drainFeed(source: SampleSource, flagged: boolean, signal: AbortSignal | undefined): Promise<number> {
     let judged = 0;
     for (;;) {
       signal?.throwIfAborted();
-      const page = await this.options.source.fetch(this.cursor, this.options.pageSize ?? 32, signal);
+      const cursor = flagged ? this.flagsCursor : this.cursor;
+      const page = await source.fetch(cursor, this.options.pageSize ?? 32, signal);
       let judgedHere = 0;
-      for (const sample of page.data) if (await this.handle(sample)) judgedHere++;
+      for (const sample of page.data) if (await this.handle(sample, flagged)) judgedHere++;
       judged += judgedHere;
       // Records first, then the cursor: a crash in between re-reads the page, and judges it once.
       if (judgedHere > 0) await this.persist();
-      if (page.next === null || page.next === this.cursor || page.data.length === 0) {
-        if (page.next !== null && page.next !== this.cursor) await this.advance(page.next);
-        return judged;
-      }
-      await this.advance(page.next);
+      const moves = page.next !== null && page.next !== cursor;
+      if (moves) await this.advance(page.next!, flagged);
+      if (!moves || page.data.length === 0) return judged;
     }
   }
 
@@ -178,17 +190,22 @@ export class ValidatorService {
     await saveMemory(this.options.dataDir, { records: [...this.records.values()], pairs: [...this.failingPairs.values()], convictions: [...this.convictions.values()] });
   }
 
-  private async advance(cursor: string): Promise<void> {
+  private async advance(cursor: string, flagged = false): Promise<void> {
+    if (flagged) {
+      this.flagsCursor = cursor;
+      await this.options.flagsCursor?.save(cursor);
+      return;
+    }
     this.cursor = cursor;
     await this.options.cursor?.save(cursor);
   }
 
   /** One sample: verdict, record, decision and, on a first conviction, the consequences. */
-  private async handle(sample: EpochSample): Promise<boolean> {
+  private async handle(sample: EpochSample, flagged = false): Promise<boolean> {
     // The same request served by two gateways (or a page re-read) is judged once.
     const known = this.records.get(getAddress(sample.receipt.nodeAddress));
     if (known !== undefined && hasSeen(known.seen, sample.requestId)) return false;
-    const verdict = await this.judge(sample);
+    const verdict = await this.judge(sample, flagged);
     if (verdict === null) return false;
     this.metrics.sample(verdict);
     const node = getAddress(verdict.node);
@@ -209,13 +226,13 @@ export class ValidatorService {
     return true;
   }
 
-  private async judge(sample: EpochSample): Promise<SampleVerdict | null> {
+  private async judge(sample: EpochSample, flagged: boolean): Promise<SampleVerdict | null> {
     const model = this.options.models.get(sample.request.model);
     if (model === undefined) return this.setAside(sample, `model ${sample.request.model} is not validated here`);
     const speedBounds = await this.options.speedBounds(sample.request.model);
     if (speedBounds === null) return this.setAside(sample, `model ${sample.request.model} has no governed speed bounds`);
     try {
-      return await validateSample(sampleInput(sample), sample.receipt as SampleReceipt, {
+      return await validateSample({ ...sampleInput(sample), flagged }, sample.receipt as SampleReceipt, {
         recomputer: model.recomputer,
         tokenizer: model.tokenizer,
         eosTokenId: model.eosTokenId,
