@@ -198,6 +198,26 @@ test("strike records survive a restart: counts continue, a re-read sample counts
   assert.equal(third.conviction(cheat.address)?.evidenceHash, conviction.evidenceHash);
 });
 
+test("flagged responses are validated first, count as flagged, and are not judged again when the samples feed reaches them", async () => {
+  const dir = await tempDir();
+  const cheat = privateKeyToAccount(generatePrivateKey());
+  const [honest, bad] = [await honestSamples(4, 3), await substituteSamples(cheat, 2, 3)];
+  const fetched: string[] = [];
+  const tracked = (name: string, source: SampleSource): SampleSource => ({ fetch: (after, limit) => (fetched.push(name), source.fetch(after, limit)) });
+  const service = await newService(dir, tracked("samples", listSource([...honest, ...bad])), {
+    flags: tracked("flags", listSource([bad[1]!, honest[3]!])),
+    flagsCursor: new FileCursor(dir, "flags-cursor.json"),
+  });
+  assert.equal(await service.drain(), 6, "six samples, the two flagged ones judged once");
+  assert.equal(fetched[0], "flags");
+  const nodes = service.status().nodes;
+  assert.deepEqual(nodes.map((n) => [n.node === cheat.address ? "cheat" : "honest", n.samples, n.flagged]).sort(), [["cheat", 2, 1], ["honest", 4, 1]]);
+  assert.equal(nodes.find((n) => n.node === cheat.address)!.convicted, true);
+  // Both cursors were kept: a restart reads nothing again.
+  const restarted = await newService(dir, listSource([...honest, ...bad]), { flags: listSource([bad[1]!, honest[3]!]), flagsCursor: new FileCursor(dir, "flags-cursor.json") });
+  assert.equal(await restarted.drain(), 0);
+});
+
 test("a substitute-weights node is convicted within a few samples; evidence under its hash; invalidations served for its epochs; the NodeReported event on-chain", async (t) => {
   const connection = await network.create();
   try {

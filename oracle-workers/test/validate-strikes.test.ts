@@ -367,6 +367,7 @@ describe("validate: invalidations and status", () => {
         samples: 3,
         passes: 1,
         failedSamples: 2,
+        flagged: record.flagged,
         strikes: 7,
         failuresByCheck: { logprobs: 0, sampling: 0, tokenization: 0, speed: 1, usage: 2 },
         pHonest: undefined,

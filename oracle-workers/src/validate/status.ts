@@ -14,6 +14,8 @@ export type NodeStatus = {
   samples: number;
   passes: number;
   failedSamples: number;
+  /** Samples that came flagged by their user. */
+  flagged: number;
   strikes: number;
   failuresByCheck: Record<CheckName, number>;
   pHonest: number;
@@ -33,6 +35,7 @@ export function nodeStatus(record: NodeRecord, decision: Decision, report: { rep
     samples: record.samples,
     passes: record.passes,
     failedSamples: record.failedSamples,
+    flagged: record.flagged,
     strikes: totalStrikes(record),
     failuresByCheck,
     pHonest: decision.pHonest,
