@@ -213,10 +213,10 @@ for (const node of dishonestNodes) {
 say("phase 2: honest nodes only, concurrency cycling 1, 4, 8, 15 every 5 s");
 const phase2 = performance.now();
 const levels = [1, 4, 8, 15];
-await drive(() => levels[Math.floor((performance.now() - phase2) / 5_000) % levels.length]!, () => honestSamples() + 0 >= HONEST_SAMPLES || validatorError !== undefined);
+await drive(() => levels[Math.floor((performance.now() - phase2) / 5_000) % levels.length]!, () => honestSamples() >= HONEST_SAMPLES || validatorError !== undefined);
 // Let the validator catch up with the last samples.
 const deadline = Date.now() + 60_000;
-while (Date.now() < deadline && validator.status().nodes.reduce((s, n) => s + n.samples, 0) + validator.status().skipped < requestsDone) await new Promise((r) => setTimeout(r, 200));
+while (Date.now() < deadline && validatedCount() < requestsDone) await new Promise((r) => setTimeout(r, 200));
 validating = false;
 await validatorLoop;
 await removeConvicted();
