@@ -8,7 +8,7 @@ const ASSET = "0x00000000000000000000000000000000000000AA";
 
 describe("decodeContractError", () => {
   test("knows every contract's custom errors once, OpenZeppelin's included", () => {
-    const names = NETWORK_ERRORS_ABI.map((e) => e.name);
+    const names: string[] = NETWORK_ERRORS_ABI.map((e) => e.name);
     for (const name of ["TwapNotReady", "GrantExpired", "QuorumNotReached", "FutureLookup", "UnknownParameter", "ERC20InsufficientBalance"]) {
       assert.ok(names.includes(name), name);
     }
