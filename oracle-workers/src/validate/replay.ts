@@ -2,7 +2,7 @@
  * Sampling replay: were the node's output tokens drawn from the approved model's distribution
  * with the request's parameters and the seed the node reported?
  *
- * The protocol's token selection is node/src/engine/sampling.ts selectToken with one
+ * The protocol's token selection is sdk/src/sampling.ts selectToken with one
  * Xoshiro128(seed) draw per generated token (none when greedy). Over the prefill's logits of
  * the node's own prompt + output, the validator repeats each draw and asks whether it lands on
  * the node's token. Output that the model did not sample (pre-generated text, scored or not)
@@ -14,8 +14,7 @@
  * node's token's interval; greedy positions when the token's logit is within `greedyLogitTolerance`
  * of the best one.
  */
-import { Xoshiro128 } from "../../../node/src/model/rng.ts";
-import { argmax, topKIndices } from "../../../node/src/engine/sampling.ts";
+import { argmax, samplingWeights, Xoshiro128 } from "../../../sdk/src/sampling.ts";
 
 /** The sampling parameters of a request as the node applied them. */
 export type ReplayParams = { temperature: number; topP: number; topK: number; seed: number };
@@ -50,50 +49,18 @@ export function replayParamsOf(params: Readonly<Record<string, unknown>>): Repla
   return { temperature, topP: number("top_p", NODE_DEFAULT_SAMPLING.topP), topK: number("top_k", NODE_DEFAULT_SAMPLING.topK), seed: seeded ? seed : 0 };
 }
 
-/** Whether the draw `u` (uniform in [0, 1)) over one row of logits can pick `chosen`. */
+/**
+ * Whether the draw `u` (uniform in [0, 1)) over one row of logits can pick `chosen`: the node's
+ * own distribution (samplingWeights), except that near the nucleus' edge noise may keep or drop
+ * a token, so the node's own token stays in when within `tolerance` of the cutoff.
+ */
 function drawReaches(logits: Float32Array, offset: number, size: number, params: ReplayParams, u: number, chosen: number, tolerance: number): boolean {
-  const best = argmax(logits, offset, size);
-  const invT = 1 / params.temperature;
-  const max = logits[offset + best]!;
-  const probs = new Float64Array(size);
-  for (let i = 0; i < size; i++) probs[i] = Math.exp((logits[offset + i]! - max) * invT);
-  let kept = size;
-  if (params.topK > 0 && params.topK < size) {
-    // The k-th best logit found as the engine finds it (no sort of the vocabulary).
-    const keep = topKIndices(logits, offset, size, params.topK);
-    const threshold = probs[keep[keep.length - 1]!]!;
-    kept = 0;
-    for (let i = 0; i < size; i++) {
-      if (probs[i]! < threshold) probs[i] = 0;
-      else kept++;
-    }
-  }
-  let total = 0;
-  for (let i = 0; i < size; i++) total += probs[i]!;
-  if (params.topP < 1) {
-    // Only the kept probabilities can be in the nucleus: sort those (all of them without top_k).
-    const nonzero = kept === size ? Float64Array.from(probs) : Float64Array.from(probs.filter((p) => p > 0));
-    const sorted = nonzero.sort().reverse();
-    const target = params.topP * total;
-    let cumulative = 0;
-    let cutoff = 0;
-    for (const p of sorted) {
-      cumulative += p;
-      cutoff = p;
-      if (cumulative >= target) break;
-    }
-    total = 0;
-    for (let i = 0; i < size; i++) {
-      // Near the nucleus' edge noise may keep or drop a token: the node's own token stays in.
-      if (probs[i]! < cutoff && !(i === chosen && probs[i]! >= cutoff * (1 - tolerance))) probs[i] = 0;
-      total += probs[i]!;
-    }
-  }
+  const { weights, total } = samplingWeights(logits, offset, size, params, argmax(logits, offset, size), { index: chosen, tolerance });
   let before = 0;
-  for (let i = 0; i < chosen; i++) before += probs[i]!;
+  for (let i = 0; i < chosen; i++) before += weights[i]!;
   const draw = u * total;
   const slack = tolerance * total;
-  return draw >= before - slack && draw <= before + probs[chosen]! + slack;
+  return draw >= before - slack && draw <= before + weights[chosen]! + slack;
 }
 
 /**

@@ -8,7 +8,7 @@ import { getAddress, type Address, type Hex } from "viem";
 import { protocolParamsAbi, rewardsDistributorAbi } from "../../../sdk/src/abi/contracts.ts";
 import { registryModelId } from "../../../sdk/src/modelId.ts";
 import type { ChainReader, ChainWriter } from "../chain/client.ts";
-import { parseEpochReport } from "../epoch/report.ts";
+import { parseEpochReport } from "../../../sdk/src/epochReport.ts";
 import { validatorsRoot } from "../epoch/validators.ts";
 import { getWithRetries } from "../sources/http.ts";
 import type { SpeedBounds } from "./checks.ts";
