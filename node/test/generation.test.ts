@@ -1,7 +1,7 @@
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import { ContextLengthError, InvalidRequestError, ModelNotFoundError } from "../src/errors.ts";
-import { logSumExp } from "../src/engine/sampling.ts";
+import { logSumExp } from "../../sdk/src/sampling.ts";
 import type { NodeService } from "../src/service.ts";
 import type { LoadedModel } from "../src/model/load.ts";
 import { TINY, tinyService } from "./fixtures.ts";

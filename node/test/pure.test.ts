@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { findStop, heldBackLength } from "../src/engine/stop.ts";
-import { argmax, logSumExp, selectToken, topKIndices } from "../src/engine/sampling.ts";
+import { argmax, logSumExp, selectToken, topKIndices } from "../../sdk/src/sampling.ts";
 import { Xoshiro128 } from "../src/model/rng.ts";
 import { assembleCache, decodeAttentionMask, type KvCache } from "../src/runtime/kvCache.ts";
 import { planProviders } from "../src/runtime/providers.ts";

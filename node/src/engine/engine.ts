@@ -12,7 +12,7 @@ import type { Tokenizer } from "../model/tokenizer.ts";
 import type { Decoder } from "../runtime/decoder.ts";
 import { type KvCache, type RowSource, assembleCache } from "../runtime/kvCache.ts";
 import type { GenerationParams } from "./request.ts";
-import { argmax, logSumExp, selectToken, tokenLogprobs, type TokenAlternative } from "./sampling.ts";
+import { argmax, logSumExp, selectToken, tokenLogprobs, type TokenAlternative } from "../../../sdk/src/sampling.ts";
 import { findStop, heldBackLength } from "./stop.ts";
 
 export type FinishReason = "stop" | "length";

@@ -4,7 +4,7 @@
  */
 import { InvalidRequestError } from "../errors.ts";
 import type { ChatMessage } from "./chat.ts";
-import type { SamplingParams } from "./sampling.ts";
+import type { SamplingParams } from "../../../sdk/src/sampling.ts";
 
 export const MAX_STOP_SEQUENCES = 4;
 export const MAX_TOP_LOGPROBS = 20;

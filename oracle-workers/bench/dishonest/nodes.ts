@@ -12,7 +12,7 @@
  * - inflated-usage: bills the prompt twice (its ids repeated, so ids and counts agree).
  */
 import type { LocalAccount } from "viem";
-import { tokenLogprobs } from "../../../node/src/engine/sampling.ts";
+import { tokenLogprobs } from "../../../sdk/src/sampling.ts";
 import type { LoadedModel } from "../../../node/src/model/load.ts";
 import { byteToChar } from "../../../node/src/model/byteLevel.ts";
 import { NodeService, type PreparedJob, type RunOptions, type RunOutput, type ServiceConfig } from "../../../node/src/service.ts";

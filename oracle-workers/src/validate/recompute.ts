@@ -6,7 +6,7 @@
  */
 import { loadModel, type LoadedModel } from "../../../node/src/model/load.ts";
 import type { SessionOptions } from "../../../node/src/runtime/providers.ts";
-import { tokenLogprobs, type TokenAlternative } from "../../../node/src/engine/sampling.ts";
+import { tokenLogprobs, type TokenAlternative } from "../../../sdk/src/sampling.ts";
 import { replaySampling, type ReplayParams, type ReplayResult, type ReplayTolerance } from "./replay.ts";
 
 export type { TokenAlternative };
