@@ -62,6 +62,7 @@ export async function serveGateway(config: GatewayConfig): Promise<{ server: Ser
       gateway: account.address,
       epochAt: (unixMs) => epochOf(unixMs, length, genesis),
       log,
+      recentResponses: config.flagBuffer,
       ...(config.sampling === undefined ? {} : { sampling: config.sampling }),
       ...(config.rateLimit === undefined ? {} : { rateLimit: config.rateLimit }),
       ...(config.receiptsToken === undefined ? {} : { receiptsToken: config.receiptsToken }),

@@ -45,6 +45,8 @@ export type GatewayConfig = {
   receiptsToken: string | undefined;
   /** How long chain reads (credit, prices, node authorization) are reused. */
   chainCacheMs: number;
+  /** Unsampled responses whose pair stays in memory for a user's flag: the last maxEntries, none older than maxAgeMs. */
+  flagBuffer: { maxEntries: number; maxAgeMs: number };
 };
 
 /** Every variable, its default and meaning: the source of `pod-gateway --help`. */
@@ -70,6 +72,8 @@ export const ENV_VARS: readonly { name: string; default?: string; help: string }
   { name: "POD_STABLECOINS", help: "accepted stablecoins as ADDRESS=UNITS_PER_POD, comma-separated (e.g. 0xabc…=250000 for $0.25 with 6 decimals)" },
   { name: "POD_RECEIPTS_TOKEN", help: "bearer token required by GET /v1/epochs/:n/receipts and /usage (open when unset)" },
   { name: "POD_CHAIN_CACHE_MS", default: "2000", help: "how long chain reads are reused (ms)" },
+  { name: "POD_FLAG_BUFFER_SIZE", default: "2000", help: "unsampled responses whose request/response pair is kept in memory, so a user's flag (POST /v1/flags) still hands it to validators; the oldest go first (0: none, flags of unsampled responses carry no pair)" },
+  { name: "POD_FLAG_BUFFER_SECONDS", default: "600", help: "how long a response stays in that buffer at most" },
 ];
 
 const DEPLOYMENT_KEYS: Record<keyof ContractAddresses, { variable: string; contract: string }> = {
@@ -107,6 +111,7 @@ export function parseConfig(env: Env, readText: ReadText = (path) => readFileSyn
   const chainId = int("POD_CHAIN_ID", undefined, 1, Number.MAX_SAFE_INTEGER);
   const port = int("POD_GATEWAY_PORT", 8787, 0, 65_535) as number;
   const chainCacheMs = int("POD_CHAIN_CACHE_MS", 2_000, 0, 3_600_000) as number;
+  const flagBuffer = { maxEntries: int("POD_FLAG_BUFFER_SIZE", 2_000, 0, 1_000_000) as number, maxAgeMs: (int("POD_FLAG_BUFFER_SECONDS", 600, 1, 86_400) as number) * 1000 };
   const stablecoins = parseStablecoins(text("POD_STABLECOINS"));
   // Files last: a typo in a plain variable is reported before a missing deployment.
   return {
@@ -124,6 +129,7 @@ export function parseConfig(env: Env, readText: ReadText = (path) => readFileSyn
     stablecoins,
     receiptsToken: text("POD_RECEIPTS_TOKEN"),
     chainCacheMs,
+    flagBuffer,
   };
 }
 

@@ -58,6 +58,8 @@ export async function startGateway(
     chainCacheMs?: number;
     /** Keyed sampling for validators (ApiConfig.sampling; default off). */
     sampling?: { salt: string; ratePpm: number };
+    /** The buffer of unsampled pairs kept for flags (ApiConfig.recentResponses; default API_DEFAULTS'). */
+    recentResponses?: { maxEntries: number; maxAgeMs: number };
   } = {},
 ) {
   const connection = await network.create();
@@ -84,7 +86,7 @@ export async function startGateway(
     prices: new ModelPriceReader({ client: core.publicClient, protocolParams: getAddress(core.protocolParams.address), ttlMs: 60_000 }),
     pricing: parsePricingConfig({ pod: getAddress(core.podToken.address), stablecoins: [{ asset: usd, unitsPerPod: UNITS_PER_POD }] }),
   });
-  const app = createApp({ pool, credit, store: options.wrapStore?.(store) ?? store, config: { chainId, vault, gateway, epochAt: options.epochAt ?? (() => EPOCH), ...(options.sampling === undefined ? {} : { sampling: options.sampling }) } });
+  const app = createApp({ pool, credit, store: options.wrapStore?.(store) ?? store, config: { chainId, vault, gateway, epochAt: options.epochAt ?? (() => EPOCH), ...(options.sampling === undefined ? {} : { sampling: options.sampling }), ...(options.recentResponses === undefined ? {} : { recentResponses: options.recentResponses }) } });
   const server = await new Promise<Server>((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: "127.0.0.1", port: 0 }, () => resolve(s as Server));
   });

@@ -11,7 +11,7 @@ import type { Address } from "viem";
 import type { ParsedApiKey } from "../../../sdk/src/apiKey.ts";
 import type { CreditGuard } from "../credit/index.ts";
 import { AllAttemptsFailed, DispatchAborted, NoNodeForModel, type DispatchEvent, type ModelInfo, type NodePool } from "../pool/index.ts";
-import { shouldSample, type JsonValue, type ReceiptStore, type SampledRequest } from "../store/index.ts";
+import { RecentResponses, shouldSample, type JsonValue, type ReceiptStore, type RecentResponsesOptions, type SampledRequest } from "../store/index.ts";
 import { RequestBilling, type ApiLogger, type BillingDeps } from "./billing.ts";
 import { ApiError, invalidRequest, rateLimited, toApiError } from "./errors.ts";
 import { addEpochRoutes } from "./epochs.ts";
@@ -40,6 +40,8 @@ export type ApiConfig = {
   chatTemplateTokensPerMessage: number;
   /** Keyed sampling of requests for validators (store/sampling.ts); none when absent. */
   sampling?: { salt: string; ratePpm: number };
+  /** How many unsampled responses (and for how long) keep their pair in memory for a user's flag. */
+  recentResponses: RecentResponsesOptions;
   /** When set, GET /v1/epochs/:n/{receipts,usage} and /v1/samples need `Authorization: Bearer <receiptsToken>`. */
   receiptsToken?: string;
   /** Per-key request rate; none when absent. */
@@ -61,6 +63,7 @@ export const API_DEFAULTS = {
   maxBodyBytes: 1024 * 1024,
   keyCacheEntries: 10_000,
   chatTemplateTokensPerMessage: 16,
+  recentResponses: { maxEntries: 2_000, maxAgeMs: 10 * 60_000 },
 } as const;
 
 /** The header form of the request's bonded_only (for clients that cannot add body fields). */
@@ -79,7 +82,9 @@ export function createApp(deps: ApiDeps): Hono {
   /** Grants already stored for settlement, by grant id (the write is idempotent; this saves the round trip). */
   const remembered = new Map<string, Promise<void>>();
   const metrics = new ApiMetrics(() => pool.metrics());
+  const recent = config.recentResponses.maxEntries > 0 ? new RecentResponses(config.recentResponses, config.now) : undefined;
   const billingDeps: BillingDeps = {
+    ...(recent === undefined ? {} : { recent }),
     onCharged: (model, usage) => metrics.charged(model, usage.promptTokens, usage.completionTokens),
     credit,
     store,
@@ -118,8 +123,9 @@ export function createApp(deps: ApiDeps): Hono {
     const reservation = await credit.reserve(key.grant, quote.cost({ promptTokens, completionTokens }));
     const requestId = `${endpoint === "chat" ? "chatcmpl" : "cmpl"}-${randomUUID()}`;
     const sampling = config.sampling;
-    const sampled = sampling !== undefined && shouldSample(sampling.salt, requestId, sampling.ratePpm) ? sampledRequest(parsed, maxTokens) : undefined;
-    const billing = new RequestBilling(billingDeps, { key, grantId, quote, reservation, requestId, receivedAt, ...(sampled === undefined ? {} : { sampled }) });
+    const sampled = sampling !== undefined && shouldSample(sampling.salt, requestId, sampling.ratePpm);
+    const request = sampled || recent !== undefined ? () => sampledRequest(parsed, maxTokens) : undefined;
+    const billing = new RequestBilling(billingDeps, { key, grantId, quote, reservation, requestId, receivedAt, sampled, ...(request === undefined ? {} : { request }) });
     const head: ResponseHead = { id: requestId, created: Math.floor(receivedAt / 1000), model: parsed.model, endpoint, logprobs: parsed.logprobs, topLogprobs: parsed.topLogprobs };
 
     let events: AsyncGenerator<DispatchEvent, void, undefined>;
@@ -175,7 +181,7 @@ export function createApp(deps: ApiDeps): Hono {
   );
   addEpochRoutes(app, store, config.receiptsToken);
   addSampleRoutes(app, store, config.receiptsToken);
-  addFlagRoutes(app, store, keys, config.receiptsToken);
+  addFlagRoutes(app, store, keys, config.receiptsToken, recent);
   app.post("/v1/completions", limit, (c) => complete(c, "completion"));
   app.post("/v1/chat/completions", limit, (c) => complete(c, "chat"));
   return app;

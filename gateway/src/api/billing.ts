@@ -7,7 +7,7 @@ import type { Address } from "viem";
 import type { ParsedApiKey } from "../../../sdk/src/apiKey.ts";
 import type { CreditGuard, Quote, Reservation, TokenUsage } from "../credit/index.ts";
 import type { DispatchEvent } from "../pool/index.ts";
-import type { CompletionReceipt, ReceiptStore, SampledRequest, ValidatorSample } from "../store/index.ts";
+import type { CompletionReceipt, ReceiptStore, RecentResponses, SampledRequest, ValidatorSample } from "../store/index.ts";
 import { usageOf, type Usage } from "./shapes.ts";
 
 export type ApiLogger = (level: "info" | "warn" | "error", message: string, fields?: Record<string, unknown>) => void;
@@ -23,6 +23,8 @@ export type BillingDeps = {
   log: ApiLogger;
   /** Told of every charge (for metrics). */
   onCharged?: (model: string, usage: TokenUsage) => void;
+  /** Keeps the pairs of unsampled completions a while, so a flag can still hand them to validators. */
+  recent?: Pick<RecentResponses, "add">;
 };
 
 type ResultEvent = Extract<DispatchEvent, { type: "result" }>;
@@ -35,12 +37,14 @@ export class RequestBilling {
   readonly #reservation: Reservation;
   readonly #requestId: string;
   readonly #receivedAt: number;
-  /** Set when validators get to see this request (keyed sampling, decided before dispatch). */
-  readonly #sampled: SampledRequest | undefined;
+  /** The request as forwarded, built on demand: at once when sampled, else only if flagged. */
+  readonly #request: (() => SampledRequest) | undefined;
+  /** Whether validators get to see this request (keyed sampling, decided before dispatch). */
+  readonly #sampled: boolean;
   #firstTokenAt: number | undefined;
   #closed = false;
 
-  constructor(deps: BillingDeps, request: { key: ParsedApiKey; grantId: `0x${string}`; quote: Quote; reservation: Reservation; requestId: string; receivedAt: number; sampled?: SampledRequest }) {
+  constructor(deps: BillingDeps, request: { key: ParsedApiKey; grantId: `0x${string}`; quote: Quote; reservation: Reservation; requestId: string; receivedAt: number; sampled?: boolean; request?: () => SampledRequest }) {
     this.#deps = deps;
     this.#key = request.key;
     this.#grantId = request.grantId;
@@ -48,7 +52,8 @@ export class RequestBilling {
     this.#reservation = request.reservation;
     this.#requestId = request.requestId;
     this.#receivedAt = request.receivedAt;
-    this.#sampled = request.sampled;
+    this.#request = request.request;
+    this.#sampled = request.sampled === true && request.request !== undefined;
   }
 
   get isClosed(): boolean {
@@ -63,8 +68,12 @@ export class RequestBilling {
   /** Charges a completed request at the node-signed counts and stores its receipt. */
   async complete(done: ResultEvent): Promise<Usage> {
     const { promptTokens, outputTokens } = done.receipt.receipt;
-    const sample = this.#sampled === undefined ? undefined : validatorSample(this.#requestId, this.#sampled, done);
-    await this.#charge({ promptTokens, completionTokens: outputTokens }, { node: done.node, account: done.account, status: "complete", signedReceipt: done.receipt }, sample);
+    const requestId = this.#requestId;
+    const request = this.#request;
+    const sample = this.#sampled && request !== undefined ? validatorSample(requestId, request(), done) : undefined;
+    const inserted = await this.#charge({ promptTokens, completionTokens: outputTokens }, { node: done.node, account: done.account, status: "complete", signedReceipt: done.receipt }, sample);
+    // Locals only in the closure: the buffer keeps the node's result and the request, not this object.
+    if (inserted && sample === undefined && request !== undefined) this.#deps.recent?.add(requestId, () => validatorSample(requestId, request(), done));
     return usageOf(promptTokens, outputTokens);
   }
 
@@ -86,8 +95,9 @@ export class RequestBilling {
     this.#deps.credit.release(this.#reservation);
   }
 
-  async #charge(usage: TokenUsage, served: { node: Address; account: Address; status: CompletionReceipt["status"]; signedReceipt: CompletionReceipt["signedReceipt"] }, sample?: ValidatorSample): Promise<void> {
-    if (this.#closed) return;
+  /** Returns whether a receipt was stored (false when already settled). */
+  async #charge(usage: TokenUsage, served: { node: Address; account: Address; status: CompletionReceipt["status"]; signedReceipt: CompletionReceipt["signedReceipt"] }, sample?: ValidatorSample): Promise<boolean> {
+    if (this.#closed) return false;
     this.#closed = true;
     let charged = this.#quote.cost(usage);
     if (charged > this.#reservation.amount) {
@@ -99,7 +109,7 @@ export class RequestBilling {
     this.#deps.onCharged?.(this.#quote.model, usage);
     const now = this.#deps.now();
     const { grant } = this.#key;
-    await this.#deps.store.insert({
+    const { inserted } = await this.#deps.store.insert({
       requestId: this.#requestId,
       epoch: this.#deps.epochAt(now),
       model: this.#quote.model,
@@ -118,6 +128,7 @@ export class RequestBilling {
       timings: { receivedAt: this.#receivedAt, firstTokenMs: this.#firstTokenAt === undefined ? null : this.#firstTokenAt - this.#receivedAt, totalMs: now - this.#receivedAt },
       signedReceipt: served.signedReceipt,
     }, sample);
+    return inserted;
   }
 }
 

@@ -29,5 +29,6 @@ export async function openStore(options: OpenStoreOptions): Promise<ReceiptStore
 
 export { MIGRATIONS } from "./migrations.ts";
 export { PPM, shouldSample } from "./sampling.ts";
+export { RecentResponses, type RecentResponsesOptions } from "./recent.ts";
 export { MAX_PAGE } from "./validate.ts";
 export * from "./types.ts";

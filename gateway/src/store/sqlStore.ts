@@ -159,6 +159,17 @@ export class SqlReceiptStore implements ReceiptStore {
     return toPage(rows.map(sampleFromRow), limit);
   }
 
+  async keepSample(sample: ValidatorSample, epoch: number): Promise<{ inserted: boolean }> {
+    checkEpoch(epoch);
+    const s = checkSample(sample, sample.requestId);
+    const { rows } = await this.#db.query<{ request_id: string }>(
+      `${sampleInsert(1)} ON CONFLICT (request_id) DO NOTHING RETURNING request_id`,
+      sampleParams(s, epoch),
+    );
+    await this.#db.durable();
+    return { inserted: rows.length > 0 };
+  }
+
   async flag(requestId: string, account: Address, reason: string): Promise<{ created: boolean }> {
     checkRequestId(requestId);
     if (typeof reason !== "string" || reason.length > MAX_FLAG_REASON || reason.includes("\u0000")) throw new InvalidRecordError(`a flag's reason is at most ${MAX_FLAG_REASON} characters, without U+0000`);

@@ -70,7 +70,7 @@ export type StoredSample = ValidatorSample & { seq: bigint; epoch: number; creat
 /** A user's flag on one of their responses: validators check flagged responses first. */
 export type StoredFlag = { seq: bigint; requestId: string; account: Address; reason: string; createdAt: Date };
 
-/** A flag with its sampled pair; null when the request was not sampled (no pair was kept). */
+/** A flag with its stored pair; null when none was kept (not sampled, and flagged after it left the recent buffer). */
 export type FlaggedSample = { flag: StoredFlag; sample: StoredSample | null };
 
 /** A grant as the API key carried it: what CreditVault.settle needs besides the amount. */
@@ -107,6 +107,11 @@ export interface ReceiptStore {
   sampleOf(requestId: string): Promise<StoredSample | null>;
   /** Samples in insertion order after a cursor (validators poll this), optionally of one epoch. */
   samplesSince(page: PageQuery & { epoch?: number }): Promise<Page<StoredSample>>;
+  /**
+   * Stores the pair of a request that was not sampled (a flagged response kept in memory), in the
+   * receipt's epoch; the request's receipt must be stored. Idempotent: returns whether it was new.
+   */
+  keepSample(sample: ValidatorSample, epoch: number): Promise<{ inserted: boolean }>;
   /** Records a user's flag on a request (once per request: a second flag changes nothing). */
   flag(requestId: string, account: Address, reason: string): Promise<{ created: boolean }>;
   /** Flags in the order they came, after a cursor (a flag's seq), each with its sample if kept. */
