@@ -19,8 +19,9 @@ export async function fetchSamples(gateway: GatewayEndpoint, after: string | und
 }
 
 /**
- * One page of users' flags (`GET /v1/flags`) as a samples page: the flagged responses the gateway
- * sampled, with the flags' cursor. Flags of unsampled requests carry no pair and are passed over.
+ * One page of users' flags (`GET /v1/flags`) as a samples page: the flagged responses with their
+ * pairs (sampled, or kept by the gateway's recent-responses buffer), with the flags' cursor. A flag
+ * whose pair expired (`pair_expired`, `sample: null`) has nothing to check and is passed over.
  */
 export async function fetchFlaggedSamples(gateway: GatewayEndpoint, after: string | undefined, limit: number, signal?: AbortSignal): Promise<EpochSamplesPage> {
   const raw = await fetchPage(gateway, "flags", after, limit, signal);
