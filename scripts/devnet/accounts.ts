@@ -1,5 +1,5 @@
 /**
- * The devnet's accounts: Hardhat's well-known default keys (funded with ETH by `hardhat node`),
+ * The devnet's accounts: Hardhat's well-known default keys (funded with ETH by `hardhat node --hostname 127.0.0.1`),
  * one role each. They are public test keys: never use them on a real chain.
  */
 import type { Hex } from "viem";

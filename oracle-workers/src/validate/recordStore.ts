@@ -6,26 +6,14 @@
  */
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { Address, Hex } from "viem";
-import type { Decision } from "./decide.ts";
 import type { SampledPair } from "./evidence.ts";
+import type { Conviction } from "./service.ts";
 import { seenFrom, seenIds, type NodeRecord } from "./strikes.ts";
 
 export const RECORDS_FILE = "records.json";
 const VERSION = 1;
 
-export type StoredConviction = {
-  node: Address;
-  evidenceHash: Hex;
-  evidencePath: string;
-  reportId: bigint | null;
-  epochs: number[];
-  decision: Decision;
-  samples: number;
-  reportPending: boolean;
-};
-
-export type ValidatorMemory = { records: NodeRecord[]; pairs: SampledPair[]; convictions: StoredConviction[] };
+export type ValidatorMemory = { records: NodeRecord[]; pairs: SampledPair[]; convictions: Conviction[] };
 
 export class RecordStoreError extends Error {
   override name = "RecordStoreError";
@@ -72,5 +60,5 @@ export async function loadMemory(dataDir: string): Promise<ValidatorMemory> {
     if (!Array.isArray(r.seen) || !r.seen.every((id) => typeof id === "string")) throw new RecordStoreError(`${RECORDS_FILE}: record of ${String(r.node)} has no seen ids`);
     return { ...r, seen: seenFrom(r.seen as string[]) } as NodeRecord;
   });
-  return { records, pairs: o.pairs as SampledPair[], convictions: o.convictions as StoredConviction[] };
+  return { records, pairs: o.pairs as SampledPair[], convictions: o.convictions as Conviction[] };
 }
