@@ -15,7 +15,7 @@
 import type { Context, Hono } from "hono";
 import type { Address } from "viem";
 import type { EpochSample } from "../../../sdk/src/epochData.ts";
-import type { ReceiptStore, RecentResponses } from "../store/index.ts";
+import { InvalidRecordError, type ReceiptStore, type RecentResponses, type ValidatorSample } from "../store/index.ts";
 import { ApiError, invalidRequest } from "./errors.ts";
 import { epochJson, pageQueryOf, requireReceiptsToken } from "./epochs.ts";
 import type { ApiKeyVerifier } from "./keys.ts";
@@ -44,6 +44,17 @@ async function flagBody(c: Context): Promise<{ requestId: string; reason: string
   return { requestId, reason: reason.replaceAll("\u0000", "") };
 }
 
+/** False when the store refuses the pair (text with U+0000, which PostgreSQL cannot hold): the flag is still recorded. */
+async function keepPair(keepSample: ReceiptStore["keepSample"], pair: ValidatorSample, epoch: number): Promise<boolean> {
+  try {
+    await keepSample(pair, epoch);
+    return true;
+  } catch (error) {
+    if (error instanceof InvalidRecordError) return false;
+    throw error;
+  }
+}
+
 /** Registered always; a store without flags answers 404. */
 export function addFlagRoutes(app: Hono, store: Partial<FlagQueries>, keys: Pick<ApiKeyVerifier, "authenticate">, token: string | undefined, recent?: Pick<RecentResponses, "pairOf" | "delete">): void {
   app.post("/v1/flags", async (c) => {
@@ -59,9 +70,8 @@ export function addFlagRoutes(app: Hono, store: Partial<FlagQueries>, keys: Pick
       const pair = recent?.pairOf(requestId);
       if (pair !== undefined) {
         // Stored before the flag: a validator reading the flag finds its pair.
-        await store.keepSample(pair, receipt.epoch);
+        sampled = await keepPair(store.keepSample.bind(store), pair, receipt.epoch);
         recent?.delete(requestId);
-        sampled = true;
       }
     }
     const { created } = await store.flag(requestId, receipt.account, reason);
