@@ -16,14 +16,21 @@ export type RecentResponsesOptions = {
   maxAgeMs: number;
 };
 
-type Entry = { at: number; pair: () => ValidatorSample };
+type Entry = { requestId: string; at: number; pair: () => ValidatorSample };
 
 export class RecentResponses {
   readonly maxEntries: number;
   readonly maxAgeMs: number;
   readonly #now: () => number;
-  /** Insertion order is age order (entries are only ever appended), so the oldest is first. */
-  readonly #entries = new Map<string, Entry>();
+  readonly #byId = new Map<string, Entry>();
+  /**
+   * The same entries oldest first, as a ring of maxEntries slots: eviction reads the head and
+   * deletes by key. (Iterating a Map from its start after many deletions walks over the holes
+   * they leave, which made eviction cost microseconds per response.)
+   */
+  readonly #ring: (Entry | undefined)[];
+  #head = 0;
+  #count = 0;
 
   constructor(options: RecentResponsesOptions, now: () => number = Date.now) {
     if (!Number.isSafeInteger(options.maxEntries) || options.maxEntries < 0) throw new RangeError(`maxEntries must be a non-negative integer, got ${options.maxEntries}`);
@@ -31,37 +38,47 @@ export class RecentResponses {
     this.maxEntries = options.maxEntries;
     this.maxAgeMs = options.maxAgeMs;
     this.#now = now;
+    this.#ring = new Array<Entry | undefined>(options.maxEntries).fill(undefined);
   }
 
+  /** Responses whose pair is kept. */
   get size(): number {
-    return this.#entries.size;
+    return this.#byId.size;
   }
 
   /** Keeps the pair of a finished response, evicting the oldest past either bound. */
   add(requestId: string, pair: () => ValidatorSample): void {
     if (this.maxEntries === 0) return;
-    const now = this.#now();
-    this.#entries.delete(requestId);
-    this.#entries.set(requestId, { at: now, pair });
-    this.#evict(now);
+    const at = this.#now();
+    this.#evictOlderThan(at - this.maxAgeMs);
+    if (this.#count === this.maxEntries) this.#dropOldest();
+    const entry: Entry = { requestId, at, pair };
+    this.#ring[(this.#head + this.#count) % this.maxEntries] = entry;
+    this.#count++;
+    this.#byId.set(requestId, entry);
   }
 
   /** The pair of a response still kept (built now), or undefined once it was evicted. */
   pairOf(requestId: string): ValidatorSample | undefined {
-    this.#evict(this.#now());
-    return this.#entries.get(requestId)?.pair();
+    this.#evictOlderThan(this.#now() - this.maxAgeMs);
+    return this.#byId.get(requestId)?.pair();
   }
 
-  /** Forgets a response (its pair was stored durably). */
+  /** Forgets a response (its pair was stored durably); its ring slot ages out as usual. */
   delete(requestId: string): void {
-    this.#entries.delete(requestId);
+    this.#byId.delete(requestId);
   }
 
-  #evict(now: number): void {
-    const oldestKept = now - this.maxAgeMs;
-    for (const [id, entry] of this.#entries) {
-      if (this.#entries.size <= this.maxEntries && entry.at >= oldestKept) break;
-      this.#entries.delete(id);
-    }
+  #evictOlderThan(oldestKept: number): void {
+    while (this.#count > 0 && (this.#ring[this.#head] as Entry).at < oldestKept) this.#dropOldest();
+  }
+
+  #dropOldest(): void {
+    const entry = this.#ring[this.#head] as Entry;
+    this.#ring[this.#head] = undefined;
+    this.#head = (this.#head + 1) % this.maxEntries;
+    this.#count--;
+    // Only if it is still this entry (a request id added again owns a newer one).
+    if (this.#byId.get(entry.requestId) === entry) this.#byId.delete(entry.requestId);
   }
 }
