@@ -10,14 +10,13 @@ import assert from "node:assert/strict";
 import { cp, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createServer } from "node:net";
-import type { AddressInfo } from "node:net";
 import { after, before, test } from "node:test";
 import { serve } from "@hono/node-server";
 import { getAddress, type Address, type Hex } from "viem";
 import { grantIdOf } from "../../sdk/src/apiKey.ts";
 import { until } from "../../gateway/test/fixtures.ts";
 import { paramName } from "../../test/helpers/fixture.ts";
+import { freePort } from "../../test/helpers/ports.ts";
 import { ProposalConflict } from "../src/chain/propose.ts";
 import { CumulativeRewardTree } from "../../sdk/src/merkle/tree.ts";
 import { parseEpochReport } from "../../sdk/src/epochReport.ts";
@@ -214,17 +213,6 @@ test("a gateway that is down delays the epoch; once it answers, nothing is lost 
   assert.equal(await rootsProposed(epoch), 1);
   assert.equal(await world.core.creditVault.read.spentOf([grantId]), await chargedThrough(epoch), "usage settled once");
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 test("two oracles that disagree post nothing, and say which account differs", async () => {
   const [dirA, dirB] = dataDirs as [string, string];

@@ -5,11 +5,13 @@
  * PodDevnet Ignition module deployed on it with devnet timings: short epochs, a short challenge
  * window and governance that takes about half a minute.
  */
-import { rm } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { getAddress, type Address } from "viem";
+import type { Address } from "viem";
 import PodDevnet from "../../ignition/modules/PodDevnet.ts";
-import { paramName } from "../../test/helpers/fixture.ts";
+import { parameterKey } from "../../sdk/src/actions/governance.ts";
+import { podContracts } from "../../sdk/src/client.ts";
+import { parseDeployment } from "../../sdk/src/deployment.ts";
 import { DEVNET_ACCOUNTS, ORACLES } from "./accounts.ts";
 import type { ProcessGroup } from "./processes.ts";
 
@@ -26,23 +28,10 @@ export type DevnetTimings = {
   timelockDelay: number;
 };
 
-/** Contract names of devnet.json, each with its Ignition future id. */
-const CONTRACT_IDS = {
-  PodToken: "PodCore#PodToken",
-  StakedPod: "PodCore#StakedPod",
-  BondManager: "PodCore#BondManager",
-  NodeRegistry: "PodDevnet#NodeRegistry",
-  CreditVault: "PodDevnet#CreditVault",
-  Buyback: "PodDevnet#Buyback",
-  RewardsDistributor: "PodDevnet#RewardsDistributor",
-  ProtocolParams: "PodCore#ProtocolParams",
-  Governor: "PodCore#PodGovernor",
-  Timelock: "PodCore#PodTimelock",
-  Stablecoin: "PodDevnet#DevStablecoin",
-  NodeReports: "PodDevnet#NodeReports",
-} as const;
-
-export type ContractName = keyof typeof CONTRACT_IDS;
+/** Contract names of devnet.json. */
+export type ContractName =
+  | "PodToken" | "StakedPod" | "BondManager" | "NodeRegistry" | "CreditVault" | "Buyback"
+  | "RewardsDistributor" | "ProtocolParams" | "Governor" | "Timelock" | "Stablecoin" | "NodeReports";
 export type DevnetContracts = { readonly [C in ContractName]: Address };
 
 /** Starts the node on `port` and waits until it answers JSON-RPC. */
@@ -86,21 +75,28 @@ export async function deployContracts(options: { root: string; rpcUrl: string; t
           votingDelay: BigInt(timings.votingDelay),
           votingPeriod: BigInt(timings.votingPeriod),
           timelockDelay: BigInt(timings.timelockDelay),
-          paramNames: Object.keys(params).map(paramName),
+          paramNames: Object.keys(params).map(parameterKey),
           paramValues: Object.values(params),
         },
       },
     });
     const deploymentFile = join(deploymentDir, "deployed_addresses.json");
-    const { readFile } = await import("node:fs/promises");
-    const recorded = JSON.parse(await readFile(deploymentFile, "utf8")) as Record<string, string>;
-    const contracts = Object.fromEntries(
-      Object.entries(CONTRACT_IDS).map(([name, id]) => {
-        const address = recorded[id];
-        if (address === undefined) throw new Error(`the deployment has no ${id}`);
-        return [name, getAddress(address)];
-      }),
-    ) as DevnetContracts;
+    const c = podContracts(parseDeployment(await readFile(deploymentFile, "utf8"), deploymentFile));
+    if (c.stablecoin === undefined) throw new Error(`${deploymentFile} has no DevStablecoin`);
+    const contracts: DevnetContracts = {
+      PodToken: c.podToken,
+      StakedPod: c.stakedPod,
+      BondManager: c.bondManager,
+      NodeRegistry: c.nodeRegistry,
+      CreditVault: c.creditVault,
+      Buyback: c.buyback,
+      RewardsDistributor: c.rewardsDistributor,
+      ProtocolParams: c.protocolParams,
+      Governor: c.governor,
+      Timelock: c.timelock,
+      Stablecoin: c.stablecoin,
+      NodeReports: c.nodeReports,
+    };
     return { contracts, deploymentFile };
   } finally {
     await connection.close();

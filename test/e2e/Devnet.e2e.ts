@@ -20,7 +20,7 @@ import { DEVNET_ACCOUNTS } from "../../scripts/devnet/accounts.ts";
 import { eventually } from "../helpers/localChain.ts";
 import { freePorts, startDevnet, type RunningDevnet } from "../../scripts/devnet/devnet.ts";
 import { Progress } from "../../scripts/devnet/progress.ts";
-import { bondManagerAbi, podTokenAbi, stakedPodAbi } from "../../sdk/src/abi/contracts.ts";
+import { bondManagerAbi, podTokenAbi, protocolParamsAbi, stakedPodAbi } from "../../sdk/src/abi/contracts.ts";
 import { createPodClient, podContractsFromDevnet, type PodClient } from "../../sdk/src/index.ts";
 
 const ROOT = join(import.meta.dirname, "../..");
@@ -139,7 +139,6 @@ async function currentEpoch(pod: PodClient): Promise<number> {
 }
 
 async function epochGenesis(pod: PodClient): Promise<bigint> {
-  const { protocolParamsAbi } = await import("../../sdk/src/abi/contracts.ts");
   const [, genesis] = await pod.publicClient.readContract({ address: pod.contracts.protocolParams, abi: protocolParamsAbi, functionName: "epochSchedule" });
   return genesis;
 }

@@ -6,22 +6,15 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { rm } from "node:fs/promises";
-import { createServer, type AddressInfo } from "node:net";
 import { join } from "node:path";
 import type { Address } from "viem";
 import PodDevnet from "../../ignition/modules/PodDevnet.ts";
 import { paramName } from "./fixture.ts";
+import { freePort } from "./ports.ts";
+
+export { freePort };
 
 const ROOT = join(import.meta.dirname, "../..");
-
-/** A port free on 127.0.0.1 now. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** Polls `attempt` (which must itself be bounded in time) until it gives a value. */
 export async function eventually<T>(what: string, attempt: () => Promise<T | undefined>, timeoutMs: number, intervalMs = 50): Promise<T> {
